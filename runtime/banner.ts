@@ -1,0 +1,38 @@
+import path from 'node:path';
+import type { Stack } from './stack.js';
+
+function hostForUrl(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}
+
+/** What a person needs after start: where things are and how to get in. */
+export function formatBanner(stack: Stack): string {
+  const host = hostForUrl(stack.config.listenHost);
+  const lines = ['', `urbansense is running (roles: ${stack.config.roles.join(', ')})`];
+  if (stack.api !== undefined) lines.push(`  API        http://${host}:${stack.api.port}/api/v1   (health: /readyz)`);
+  if (stack.gateway !== undefined) {
+    const ws = stack.gateway.wsPort === undefined ? '' : `   ws://${host}:${stack.gateway.wsPort}/mqtt`;
+    lines.push(`  MQTT       mqtt://${host}:${stack.gateway.port}${ws}`);
+  }
+  const database = stack.db.kind === 'pglite'
+    ? `embedded PGlite in ${path.join(stack.config.dataDir, 'pglite')}`
+    : 'PostgreSQL from DATABASE_URL';
+  const timescale = stack.storage.capabilities.timescale
+    ? `TimescaleDB ${stack.storage.capabilities.timescaleVersion ?? ''}`.trim()
+    : 'no TimescaleDB: plain PostgreSQL tables';
+  lines.push(`  database   ${database} (${timescale})`);
+  lines.push(`  redis      ${stack.redis.local ? `local redis-server, data in ${path.join(stack.config.dataDir, 'redis')}` : 'from REDIS_URL'}`);
+  const key = stack.adminKey;
+  if (key?.kind === 'generated') {
+    lines.push(`  admin key  ${key.token}`);
+    lines.push(`             (generated now and shown once; also saved in ${key.file}, mode 0600)`);
+  } else if (key?.kind === 'file') {
+    lines.push(`  admin key  in ${key.file}`);
+  } else if (key?.kind === 'environment') {
+    lines.push('  admin key  API_ADMIN_KEY');
+  } else if (key?.kind === 'database') {
+    lines.push('  admin key  an admin key exists in the database; set API_ADMIN_KEY to add one for this process');
+  }
+  lines.push('  stop       Ctrl-C', '');
+  return lines.join('\n');
+}

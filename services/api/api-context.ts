@@ -1,0 +1,23 @@
+import type { MetricDefinition } from '../../contracts/metric-catalogue.js';
+import type { Database } from '../../storage/database.js';
+import type { MetricDictionary } from '../../storage/metric-dictionary.js';
+import type { RequireRole } from './authenticate.js';
+
+/** One named dependency check for /readyz. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<Record<string, unknown> | void>;
+}
+
+/** What every route module is given: the stack's parts, never process.env. */
+export interface ApiContext {
+  db: Database;
+  dictionary: MetricDictionary;
+  catalogue: ReadonlyMap<string, MetricDefinition>;
+  requireRole: RequireRole;
+  readiness: readonly ReadinessCheck[];
+  /** Told to devices at registration, so they know where to connect. */
+  mqtt: { port: number; wsPort: number | undefined };
+  /** Largest page of raw readings. */
+  maxReadings: number;
+}

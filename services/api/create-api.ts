@@ -1,0 +1,48 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { ApiContext } from './api-context.js';
+import { installProblemHandlers } from './problem.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { deviceRoutes } from './routes/device-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { readingRoutes } from './routes/reading-routes.js';
+
+export interface ApiOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Largest request body. @defaultValue 65536 */
+  bodyLimitBytes?: number;
+}
+
+export interface Api {
+  readonly app: FastifyInstance;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Builds the routes without listening (tests use `app.inject`). */
+export async function buildApi(context: ApiContext, logger?: FastifyBaseLogger, bodyLimitBytes = 65536): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
+    bodyLimit: bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    // Unknown fields are an error the caller should hear about, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
+    return503OnClosing: true,
+  });
+  installProblemHandlers(app);
+  await healthRoutes(app, context);
+  await deviceRoutes(app, context);
+  await readingRoutes(app, context);
+  await adminRoutes(app, context);
+  return app;
+}
+
+export async function createApi(options: ApiOptions, context: ApiContext, logger?: FastifyBaseLogger): Promise<Api> {
+  const app = await buildApi(context, logger, options.bodyLimitBytes);
+  await app.listen({ host: options.host, port: options.port });
+  const port = (app.server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return { app, port, close: () => (closing ??= app.close()) };
+}

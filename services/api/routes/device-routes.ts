@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { DOMAINS, type Domain } from '../../../contracts/metric-catalogue.js';
+import { DEVICE_ID_PATTERN, telemetryTopic } from '../../../contracts/topics.js';
+import { findDevice, insertDevice, listDevices, type Device } from '../../../storage/devices-store.js';
+import { generateDeviceSecret, hashDeviceSecret } from '../../auth/device-secrets.js';
+import type { ApiContext } from '../api-context.js';
+import { ProblemError } from '../problem.js';
+
+export function deviceJson(device: Device) {
+  return {
+    id: device.id,
+    domain: device.domain,
+    name: device.name,
+    disabled: device.disabled,
+    createdAt: device.createdAt.toISOString(),
+    updatedAt: device.updatedAt.toISOString(),
+  };
+}
+
+export const deviceIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN.source } },
+} as const;
+
+const createBody = {
+  type: 'object',
+  required: ['id', 'domain', 'name'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: DEVICE_ID_PATTERN.source, description: 'Letters, digits, ".", "_" and "-"; at most 64.' },
+    domain: { type: 'string', enum: [...DOMAINS] },
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+  },
+} as const;
+
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    after: { type: 'string', maxLength: 64, description: 'Return devices whose id sorts after this one (the previous page\'s nextAfter).' },
+    domain: { type: 'string', enum: [...DOMAINS] },
+  },
+} as const;
+
+export async function deviceRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
+  app.post('/api/v1/devices', { schema: { body: createBody } }, async (request, reply) => {
+    await context.requireRole(request, 'admin');
+    const body = request.body as { id: string; domain: Domain; name: string };
+    // The secret exists in clear only in this answer; the database keeps its scrypt hash.
+    const password = generateDeviceSecret();
+    const device = await insertDevice(context.db, { ...body, secretHash: await hashDeviceSecret(password) });
+    if (device === undefined) throw new ProblemError('conflict', 409, `device "${body.id}" exists already`);
+    return reply.code(201).header('location', `/api/v1/devices/${device.id}`).send({
+      ...deviceJson(device),
+      username: device.id,
+      password,
+      topic: telemetryTopic(device.id),
+      mqtt: { port: context.mqtt.port, wsPort: context.mqtt.wsPort ?? null, wsPath: '/mqtt' },
+    });
+  });
+
+  app.get('/api/v1/devices', { schema: { querystring: listQuery } }, async (request) => {
+    await context.requireRole(request, 'reader');
+    const query = request.query as { limit: number; after?: string; domain?: Domain };
+    const devices = await listDevices(context.db, { afterId: query.after, limit: query.limit, domain: query.domain });
+    const last = devices.at(-1);
+    return { devices: devices.map(deviceJson), nextAfter: devices.length === query.limit && last ? last.id : null };
+  });
+
+  app.get('/api/v1/devices/:id', { schema: { params: deviceIdParams } }, async (request) => {
+    await context.requireRole(request, 'reader');
+    const { id } = request.params as { id: string };
+    const device = await findDevice(context.db, id);
+    if (device === undefined) throw new ProblemError('not_found', 404, `no device "${id}"`);
+    return deviceJson(device);
+  });
+}

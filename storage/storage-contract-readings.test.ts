@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresDatabase } from '../runtime/postgres-database.js';
+import { createTestDatabase } from '../test/support/services.js';
+import type { Database } from './database.js';
+import { findDeviceCredentials, insertDevice } from './devices-store.js';
+import { loadMetricDictionary } from './metric-dictionary.js';
+import { migrate } from './migrate.js';
+import { insertReadings, queryLatest, queryRawRange, type RangeRow, type StoredReading } from './readings-store.js';
+import { databaseModes, type OwnedDatabase } from './storage-contract-modes.js';
+
+/*
+ * The storage contract, part 2: readings. Same tests, same expectations on every
+ * database mode; see storage-contract.test.ts for the schema.
+ */
+
+const TIMESCALE_URL = process.env.TEST_TIMESCALE_URL || undefined;
+const MODES = databaseModes({
+  postgres: createTestDatabase,
+  timescale: TIMESCALE_URL === undefined ? undefined : () => createPostgresDatabase(TIMESCALE_URL),
+});
+
+describe.skipIf(TIMESCALE_URL !== undefined)('TimescaleDB server', () => {
+  it.skip('skipped: TEST_TIMESCALE_URL (admin URL of a TimescaleDB server) is not set', () => {});
+});
+
+const T0 = Date.parse('2026-03-01T00:00:00.000Z');
+const at = (seconds: number) => new Date(T0 + seconds * 1000);
+
+function reading(deviceNum: number, metricNum: number, time: Date, value: number, extra: Partial<StoredReading> = {}): StoredReading {
+  return { time, deviceNum, metricNum, value, qualityCode: 0, sourceQuality: undefined, ...extra };
+}
+
+/** What queryRawRange should answer for these stored readings, computed without the database. */
+function expectedRange(readings: readonly StoredReading[]): RangeRow[] {
+  return [...readings]
+    .sort((a, b) => a.time.getTime() - b.time.getTime() || a.metricNum - b.metricNum)
+    .map((r) => ({ time: r.time, metricNum: r.metricNum, value: r.value, qualityCode: r.qualityCode, sourceQuality: r.sourceQuality }));
+}
+
+describe.each(MODES)('storage contract, readings: $name', (mode) => {
+  let owned: OwnedDatabase | undefined;
+  let db: Database;
+
+  beforeAll(async () => {
+    owned = await mode.createDatabase();
+    db = await owned.open();
+    await migrate(db);
+  });
+  afterAll(() => owned?.dispose());
+
+  /** A device of the test's own, by its storage number. */
+  async function ownDevice(): Promise<number> {
+    const id = `dev-${randomUUID()}`;
+    await insertDevice(db, { id, domain: 'environment', name: id, secretHash: 'unused' });
+    return (await findDeviceCredentials(db, id))!.num;
+  }
+
+  /** Metric numbers of the test's own keys, in the order given. */
+  async function ownMetrics(count: number): Promise<{ keys: string[]; nums: number[] }> {
+    const prefix = `m_${randomUUID().slice(0, 8)}`;
+    const keys = Array.from({ length: count }, (_, index) => `${prefix}_${String(index).padStart(3, '0')}`);
+    const dictionary = await loadMetricDictionary(db, keys);
+    return { keys, nums: keys.map((key) => dictionary.numOf(key)!) };
+  }
+
+  const everything = (deviceNum: number) =>
+    queryRawRange(db, { deviceNum, metricNums: undefined, from: new Date(0), to: at(1e9), limit: 10_000, after: undefined });
+
+  describe('insertReadings', () => {
+    it('returns the number of new rows, and 0 when the same batch is delivered again', async () => {
+      const device = await ownDevice();
+      const { nums: [a, b] } = await ownMetrics(2);
+      const batch = [reading(device, a!, at(0), 1), reading(device, a!, at(1), 2), reading(device, b!, at(0), 3)];
+      expect(await insertReadings(db, batch)).toBe(3);
+      expect(await insertReadings(db, batch)).toBe(0);
+      expect(await insertReadings(db, [])).toBe(0);
+      expect(await everything(device)).toEqual(expectedRange(batch));
+    });
+
+    it('stores a (device, metric, time) once: the first delivery wins, in one batch and across batches', async () => {
+      const device = await ownDevice();
+      const { nums: [a] } = await ownMetrics(1);
+      const first = reading(device, a!, at(5), 10);
+      expect(await insertReadings(db, [first, { ...first, value: 11 }, reading(device, a!, at(6), 12)])).toBe(2);
+      expect(await insertReadings(db, [{ ...first, value: 13 }, reading(device, a!, at(7), 14)])).toBe(1);
+      expect((await everything(device)).map((row) => [row.time, row.value])).toEqual([[at(5), 10], [at(6), 12], [at(7), 14]]);
+    });
+
+    it('stores a late reading, older than those stored, in its place in time', async () => {
+      const device = await ownDevice();
+      const { nums: [a] } = await ownMetrics(1);
+      await insertReadings(db, [reading(device, a!, at(100), 1), reading(device, a!, at(200), 2)]);
+      expect(await insertReadings(db, [reading(device, a!, at(-86_400 * 30), 0)])).toBe(1);
+      expect((await everything(device)).map((row) => [row.time, row.value])).toEqual([[at(-86_400 * 30), 0], [at(100), 1], [at(200), 2]]);
+    });
+
+    it('keeps readings of other devices and metrics at the same instant apart', async () => {
+      const devices = [await ownDevice(), await ownDevice()];
+      const { nums } = await ownMetrics(3);
+      const batch = devices.flatMap((device, d) => nums.map((metric, m) => reading(device, metric, at(0), d * 10 + m)));
+      expect(await insertReadings(db, batch)).toBe(6);
+      for (const device of devices) {
+        expect(await everything(device)).toEqual(expectedRange(batch.filter((r) => r.deviceNum === device)));
+      }
+    });
+
+    it('gives back every float64, quality code and source quality exactly as written', async () => {
+      const device = await ownDevice();
+      const { nums: [a] } = await ownMetrics(1);
+      const values = [0.1 + 0.2, -0, 0, 1e-300, Number.MIN_VALUE, Number.MAX_VALUE, -Number.MAX_VALUE, -273.15, 2 ** 53 + 2, 1 / 3];
+      const sourceQualities = [undefined, 0, -1, -2_147_483_648, 2_147_483_647, 0x40_00_00_00];
+      const batch = values.map((value, index) =>
+        reading(device, a!, at(index), value, { qualityCode: index % 3, sourceQuality: sourceQualities[index % sourceQualities.length] }),
+      );
+      await insertReadings(db, batch);
+      const rows = await everything(device);
+      expect(rows).toEqual(expectedRange(batch));
+      // toEqual already compares with Object.is; spelled out for the values that are easy to lose.
+      expect(Object.is(rows[1]!.value, -0)).toBe(true);
+      expect(rows.map((row) => row.value)).toEqual(values);
+      expect(rows.map((row) => typeof row.sourceQuality)).toEqual(batch.map((r) => typeof r.sourceQuality));
+    });
+  });
+
+  describe('queryRawRange', () => {
+    it('includes from, excludes to, filters metrics and orders by time then metric', async () => {
+      const device = await ownDevice();
+      const { nums } = await ownMetrics(3);
+      const [a, b, c] = nums as [number, number, number];
+      // Written out of order, so the answer's order cannot come from insertion order.
+      const batch = [4, 1, 3, 0, 2, 5].flatMap((second) => [c, a, b].map((metric) => reading(device, metric, at(second), second * 100 + metric)));
+      await insertReadings(db, batch);
+
+      const range = { deviceNum: device, from: at(1), to: at(4), limit: 100, after: undefined };
+      const inRange = batch.filter((r) => r.time >= at(1) && r.time < at(4));
+      expect(await queryRawRange(db, { ...range, metricNums: undefined })).toEqual(expectedRange(inRange));
+      expect(await queryRawRange(db, { ...range, metricNums: [c, a] })).toEqual(
+        expectedRange(inRange.filter((r) => r.metricNum !== b)),
+      );
+      expect(await queryRawRange(db, { ...range, metricNums: [] })).toEqual([]);
+      expect(await queryRawRange(db, { ...range, from: at(4), to: at(4), metricNums: undefined })).toEqual([]);
+      expect(await queryRawRange(db, { ...range, limit: 4, metricNums: undefined })).toEqual(expectedRange(inRange).slice(0, 4));
+    });
+
+    it('pages with the keyset cursor through many readings sharing one instant: no gaps, no repeats', async () => {
+      const device = await ownDevice();
+      const { nums } = await ownMetrics(25);
+      // 25 metrics at each of 4 instants, pages of 7: most pages start and end inside one instant.
+      const batch = [0, 1, 2, 3].flatMap((second) => nums.map((metric) => reading(device, metric, at(second), metric + second / 10)));
+      await insertReadings(db, batch);
+
+      const pages: RangeRow[][] = [];
+      let after: { time: Date; metricNum: number } | undefined;
+      for (;;) {
+        const page = await queryRawRange(db, { deviceNum: device, metricNums: undefined, from: at(0), to: at(4), limit: 7, after });
+        pages.push(page);
+        const last = page.at(-1);
+        if (page.length < 7 || last === undefined) break;
+        after = { time: last.time, metricNum: last.metricNum };
+        expect(pages.length).toBeLessThan(100);
+      }
+      expect(pages.map((page) => page.length)).toEqual([...Array<number>(14).fill(7), 2]);
+      expect(pages.flat()).toEqual(expectedRange(batch));
+    });
+  });
+
+  describe('queryLatest', () => {
+    it("answers each metric's newest reading of one device, and nothing of other devices", async () => {
+      const [device, other, silent] = [await ownDevice(), await ownDevice(), await ownDevice()];
+      const { keys, nums } = await ownMetrics(3);
+      const [a, b, onlyOther] = nums as [number, number, number];
+      await insertReadings(db, [
+        reading(device, a, at(20), 2, { qualityCode: 1, sourceQuality: -5 }),
+        reading(device, b, at(10), 3),
+        reading(other, a, at(30), 9),
+        reading(other, onlyOther, at(30), 9),
+      ]);
+      // Late: older than the stored one, so it must not become the latest.
+      await insertReadings(db, [reading(device, a, at(15), 1)]);
+
+      expect(await queryLatest(db, device)).toEqual([
+        { metricKey: keys[0], metricNum: a, time: at(20), value: 2, qualityCode: 1, sourceQuality: -5 },
+        { metricKey: keys[1], metricNum: b, time: at(10), value: 3, qualityCode: 0, sourceQuality: undefined },
+      ]);
+      expect((await queryLatest(db, other)).map((row) => row.metricKey)).toEqual([keys[0], keys[2]]);
+      expect(await queryLatest(db, silent)).toEqual([]);
+    });
+  });
+});

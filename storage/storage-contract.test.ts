@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresDatabase } from '../runtime/postgres-database.js';
+import { createTestDatabase } from '../test/support/services.js';
+import type { Database, Queryable } from './database.js';
+import { loadMetricDictionary } from './metric-dictionary.js';
+import { migrate, MIGRATIONS, type MigrationReport } from './migrate.js';
+import type { Migration } from './migration.js';
+import { databaseModes, type OwnedDatabase } from './storage-contract-modes.js';
+
+/*
+ * The storage contract, part 1: schema and metric dictionary. The same tests and the
+ * same expectations on every database mode (DESIGN.md, "One stack, three database
+ * modes"); readings are in storage-contract-readings.test.ts, devices, API keys and
+ * quarantine in storage-contract-records.test.ts.
+ */
+
+const TIMESCALE_URL = process.env.TEST_TIMESCALE_URL || undefined;
+const MODES = databaseModes({
+  postgres: createTestDatabase,
+  timescale: TIMESCALE_URL === undefined ? undefined : () => createPostgresDatabase(TIMESCALE_URL),
+});
+
+describe.skipIf(TIMESCALE_URL !== undefined)('TimescaleDB server', () => {
+  it.skip('skipped: TEST_TIMESCALE_URL (admin URL of a TimescaleDB server) is not set', () => {});
+});
+
+const VERSIONS = MIGRATIONS.map((migration) => migration.version).sort((a, b) => a - b);
+const TABLES = ['api_keys', 'devices', 'metrics', 'quarantine', 'readings', 'schema_migrations'];
+
+/** Everything a migration could change, read from the catalogues rather than through our code. */
+async function schemaSnapshot(db: Queryable) {
+  const read = async (sql: string) => (await db.query(sql)).rows;
+  return {
+    tables: (await read(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)).map((row) => row.tablename),
+    columns: await read(`
+      SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity
+      FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`),
+    indexes: await read(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`),
+    extensions: await read(`SELECT extname, extversion FROM pg_extension ORDER BY extname`),
+    migrations: await read(`SELECT version, name, applied_at FROM schema_migrations ORDER BY version`),
+  };
+}
+
+async function tableExists(db: Queryable, name: string): Promise<boolean> {
+  const result = await db.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [`public.${name}`]);
+  return result.rows[0]?.found !== null;
+}
+
+/** Runs `work` on a database of its own, always closing and removing it. */
+async function withOwnDatabase<T>(owned: OwnedDatabase, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    await owned.dispose();
+  }
+}
+
+describe.each(MODES)('storage contract: $name', (mode) => {
+  let owned: OwnedDatabase | undefined;
+  let db: Database;
+  let firstReport: MigrationReport;
+
+  beforeAll(async () => {
+    owned = await mode.createDatabase();
+    db = await owned.open();
+    firstReport = await migrate(db);
+  });
+  afterAll(() => owned?.dispose());
+
+  describe('migrations', () => {
+    it('apply every migration once on an empty database and report whether TimescaleDB is there', async () => {
+      expect(firstReport.applied).toEqual(VERSIONS);
+      expect(firstReport.capabilities.timescale).toBe(mode.timescale);
+      expect(typeof firstReport.capabilities.timescaleVersion).toBe(mode.timescale ? 'string' : 'undefined');
+      const snapshot = await schemaSnapshot(db);
+      expect(snapshot.tables).toEqual(TABLES);
+      expect(snapshot.migrations.map((row) => [row.version, row.name])).toEqual(
+        MIGRATIONS.map((migration) => [migration.version, migration.name]),
+      );
+      expect(snapshot.extensions.some((row) => row.extname === 'timescaledb')).toBe(mode.timescale);
+    });
+
+    it('a second migrate applies nothing and changes nothing', async () => {
+      const before = await schemaSnapshot(db);
+      const again = await migrate(db);
+      expect(again).toEqual({ capabilities: firstReport.capabilities, applied: [] });
+      expect(await schemaSnapshot(db)).toEqual(before);
+    });
+
+    it.runIf(mode.timescale)('make readings a hypertable', async () => {
+      const result = await db.query<{ hypertable_name: string }>(
+        `SELECT hypertable_name FROM timescaledb_information.hypertables WHERE hypertable_schema = 'public'`,
+      );
+      expect(result.rows.map((row) => row.hypertable_name)).toEqual(['readings']);
+    });
+
+    it.runIf(mode.server)('started by two processes at once on an empty database, both succeed and apply each migration once', async () => {
+      const fresh = await mode.createDatabase();
+      await withOwnDatabase(fresh, async () => {
+        const [first, second] = [await fresh.open(), await fresh.open()];
+        const reports = await Promise.all([migrate(first), migrate(second)]);
+        expect(reports.flatMap((report) => report.applied).sort((a, b) => a - b)).toEqual(VERSIONS);
+        const counts = await first.query<{ version: number; times: number }>(
+          'SELECT version, count(*)::integer AS times FROM schema_migrations GROUP BY version ORDER BY version',
+        );
+        expect(counts.rows).toEqual(VERSIONS.map((version) => ({ version, times: 1 })));
+        expect((await schemaSnapshot(second)).tables).toEqual(TABLES);
+      });
+    });
+
+    it('that fail leave no trace of the migrations before them in the same run', async () => {
+      const fresh = await mode.createDatabase();
+      await withOwnDatabase(fresh, async () => {
+        const freshDb = await fresh.open();
+        const createsTable: Migration = {
+          version: 1,
+          name: 'creates a table',
+          up: async (tx) => void (await tx.query('CREATE TABLE contract_first (id integer PRIMARY KEY)')),
+        };
+        const fails: Migration = { version: 2, name: 'fails', up: async (tx) => void (await tx.query('SELECT 1 / 0')) };
+        await expect(migrate(freshDb, [createsTable, fails])).rejects.toThrow(/division by zero/);
+        expect(await tableExists(freshDb, 'contract_first')).toBe(false);
+        expect(await tableExists(freshDb, 'schema_migrations')).toBe(false);
+
+        // Fixed, the same list applies from the start: nothing was recorded as done.
+        const works: Migration = { ...fails, up: async (tx) => void (await tx.query('SELECT 1')) };
+        expect((await migrate(freshDb, [createsTable, works])).applied).toEqual([1, 2]);
+        expect(await tableExists(freshDb, 'contract_first')).toBe(true);
+      });
+    });
+  });
+
+  describe('metric dictionary', () => {
+    const ownKeys = (count: number) => {
+      const prefix = `m_${randomUUID().slice(0, 8)}`;
+      return Array.from({ length: count }, (_, index) => `${prefix}_${index}`);
+    };
+
+    it('gives each key one number, the same on every load, also when loads race', async () => {
+      const keys = ownKeys(60);
+      const [first, second] = await Promise.all([loadMetricDictionary(db, keys), loadMetricDictionary(db, keys)]);
+      const third = await loadMetricDictionary(db, keys);
+      const stored = await db.query<{ key: string; num: number }>('SELECT key, num FROM metrics WHERE key = ANY($1::text[])', [keys]);
+      expect(stored.rows).toHaveLength(keys.length);
+      expect(new Set(stored.rows.map((row) => row.num)).size).toBe(keys.length);
+      for (const { key, num } of stored.rows) {
+        expect(typeof num).toBe('number');
+        for (const dictionary of [first, second, third]) {
+          expect(dictionary.numOf(key)).toBe(num);
+          expect(dictionary.keyOf(num)).toBe(key);
+        }
+      }
+    });
+
+    it('answers undefined for keys and numbers it does not know', async () => {
+      const dictionary = await loadMetricDictionary(db, ownKeys(2));
+      const max = await db.query<{ max: number }>('SELECT max(num)::integer AS max FROM metrics');
+      expect(dictionary.numOf(`absent_${randomUUID()}`)).toBeUndefined();
+      expect(dictionary.keyOf(max.rows[0]!.max + 1)).toBeUndefined();
+      expect(dictionary.keyOf(-1)).toBeUndefined();
+    });
+
+    it('does not use up numbers when reloading known keys (metric numbers are smallint: 32 767 in all)', async () => {
+      // Every process start loads the whole catalogue; a start must not consume numbers,
+      // or the identity runs out after a few thousand restarts and no process can start.
+      const catalogue = ownKeys(40);
+      await loadMetricDictionary(db, catalogue);
+      const last = await db.query<{ max: number }>('SELECT max(num)::integer AS max FROM metrics WHERE key = ANY($1::text[])', [catalogue]);
+      for (let start = 0; start < 5; start += 1) await loadMetricDictionary(db, catalogue);
+      const added = `${catalogue[0]}_added`;
+      const dictionary = await loadMetricDictionary(db, [...catalogue, added]);
+      expect(dictionary.numOf(added)).toBe(last.rows[0]!.max + 1);
+    });
+  });
+});

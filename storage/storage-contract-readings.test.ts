@@ -1,28 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase } from '../runtime/postgres-database.js';
-import { createTestDatabase } from '../test/support/services.js';
 import type { Database } from './database.js';
 import { findDeviceCredentials, insertDevice } from './devices-store.js';
 import { loadMetricDictionary } from './metric-dictionary.js';
 import { migrate } from './migrate.js';
 import { insertReadings, queryLatest, queryRawRange, type RangeRow, type StoredReading } from './readings-store.js';
-import { databaseModes, type OwnedDatabase } from './storage-contract-modes.js';
+import type { OwnedDatabase } from '../test/support/storage-contract-modes.js';
+import { noteTimescaleServerSkipped, STORAGE_MODES } from '../test/support/storage-modes.js';
 
 /*
  * The storage contract, part 2: readings. Same tests, same expectations on every
  * database mode; see storage-contract.test.ts for the schema.
  */
 
-const TIMESCALE_URL = process.env.TEST_TIMESCALE_URL || undefined;
-const MODES = databaseModes({
-  postgres: createTestDatabase,
-  timescale: TIMESCALE_URL === undefined ? undefined : () => createPostgresDatabase(TIMESCALE_URL),
-});
-
-describe.skipIf(TIMESCALE_URL !== undefined)('TimescaleDB server', () => {
-  it.skip('skipped: TEST_TIMESCALE_URL (admin URL of a TimescaleDB server) is not set', () => {});
-});
+noteTimescaleServerSkipped();
 
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
@@ -38,7 +29,7 @@ function expectedRange(readings: readonly StoredReading[]): RangeRow[] {
     .map((r) => ({ time: r.time, metricNum: r.metricNum, value: r.value, qualityCode: r.qualityCode, sourceQuality: r.sourceQuality }));
 }
 
-describe.each(MODES)('storage contract, readings: $name', (mode) => {
+describe.each(STORAGE_MODES)('storage contract, readings: $name', (mode) => {
   let owned: OwnedDatabase | undefined;
   let db: Database;
 

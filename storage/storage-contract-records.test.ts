@@ -1,34 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../contracts/envelope.js';
-import { createPostgresDatabase } from '../runtime/postgres-database.js';
-import { createTestDatabase } from '../test/support/services.js';
 import { countAdminKeys, findApiKey, insertApiKey } from './api-keys-store.js';
 import type { Database } from './database.js';
 import { findDevice, findDeviceCredentials, insertDevice, listDevices, resolveDeviceNums, type Device } from './devices-store.js';
 import { migrate } from './migrate.js';
 import { insertQuarantine, listQuarantine, MAX_QUARANTINED_PAYLOAD_CHARS, type QuarantineEntry } from './quarantine-store.js';
-import { databaseModes, type OwnedDatabase } from './storage-contract-modes.js';
+import type { OwnedDatabase } from '../test/support/storage-contract-modes.js';
+import { noteTimescaleServerSkipped, STORAGE_MODES } from '../test/support/storage-modes.js';
 
 /*
  * The storage contract, part 3: devices, API keys and quarantine. Same tests, same
  * expectations on every database mode; see storage-contract.test.ts for the schema.
  */
 
-const TIMESCALE_URL = process.env.TEST_TIMESCALE_URL || undefined;
-const MODES = databaseModes({
-  postgres: createTestDatabase,
-  timescale: TIMESCALE_URL === undefined ? undefined : () => createPostgresDatabase(TIMESCALE_URL),
-});
-
-describe.skipIf(TIMESCALE_URL !== undefined)('TimescaleDB server', () => {
-  it.skip('skipped: TEST_TIMESCALE_URL (admin URL of a TimescaleDB server) is not set', () => {});
-});
+noteTimescaleServerSkipped();
 
 const MAX = MAX_QUARANTINED_PAYLOAD_CHARS;
 const RECEIVED_AT = new Date('2026-05-04T03:02:01.123Z');
 
-describe.each(MODES)('storage contract, records: $name', (mode) => {
+describe.each(STORAGE_MODES)('storage contract, records: $name', (mode) => {
   let owned: OwnedDatabase | undefined;
   let db: Database;
 

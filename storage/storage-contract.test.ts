@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase } from '../runtime/postgres-database.js';
-import { createTestDatabase } from '../test/support/services.js';
 import type { Database, Queryable } from './database.js';
 import { loadMetricDictionary } from './metric-dictionary.js';
 import { migrate, MIGRATIONS, type MigrationReport } from './migrate.js';
 import type { Migration } from './migration.js';
-import { databaseModes, type OwnedDatabase } from './storage-contract-modes.js';
+import type { OwnedDatabase } from '../test/support/storage-contract-modes.js';
+import { noteTimescaleServerSkipped, STORAGE_MODES } from '../test/support/storage-modes.js';
 
 /*
  * The storage contract, part 1: schema and metric dictionary. The same tests and the
@@ -15,15 +14,7 @@ import { databaseModes, type OwnedDatabase } from './storage-contract-modes.js';
  * quarantine in storage-contract-records.test.ts.
  */
 
-const TIMESCALE_URL = process.env.TEST_TIMESCALE_URL || undefined;
-const MODES = databaseModes({
-  postgres: createTestDatabase,
-  timescale: TIMESCALE_URL === undefined ? undefined : () => createPostgresDatabase(TIMESCALE_URL),
-});
-
-describe.skipIf(TIMESCALE_URL !== undefined)('TimescaleDB server', () => {
-  it.skip('skipped: TEST_TIMESCALE_URL (admin URL of a TimescaleDB server) is not set', () => {});
-});
+noteTimescaleServerSkipped();
 
 const VERSIONS = MIGRATIONS.map((migration) => migration.version).sort((a, b) => a - b);
 const TABLES = ['api_keys', 'devices', 'metrics', 'quarantine', 'readings', 'schema_migrations'];
@@ -56,7 +47,7 @@ async function withOwnDatabase<T>(owned: OwnedDatabase, work: () => Promise<T>):
   }
 }
 
-describe.each(MODES)('storage contract: $name', (mode) => {
+describe.each(STORAGE_MODES)('storage contract: $name', (mode) => {
   let owned: OwnedDatabase | undefined;
   let db: Database;
   let firstReport: MigrationReport;

@@ -31,6 +31,8 @@ export async function buildApi(context: ApiContext, logger?: FastifyBaseLogger, 
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
     return503OnClosing: true,
   });
+  // A JSON API: other bodies are 415, not strings that fail validation later.
+  app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);
   await healthRoutes(app, context);
   await deviceRoutes(app, context);

@@ -11,7 +11,8 @@ export const initialSchema: Migration = {
   async up(tx, storage) {
     await tx.query(`
       CREATE TABLE devices (
-        id text PRIMARY KEY,
+        -- Byte order, whatever the server's locale: device lists page by id (keyset).
+        id text COLLATE "C" PRIMARY KEY,
         num integer GENERATED ALWAYS AS IDENTITY UNIQUE,
         domain text NOT NULL,
         name text NOT NULL,

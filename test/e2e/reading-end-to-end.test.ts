@@ -41,10 +41,11 @@ describe('one reading, end to end: MQTT → queue → PGlite+TimescaleDB → HTT
       const rows = await readings(device.id, '?from=2026-11-21T00:00:00Z&to=2026-11-22T00:00:00Z');
       return rows.length === 2 ? rows : undefined;
     }, 10_000, 'the reading to appear in the API');
-    expect(stored).toEqual([
+    // Ascending by time; within one instant the order is stable but not alphabetical.
+    expect([...stored].sort((a, b) => a.metric.localeCompare(b.metric))).toEqual([
       { time: '2026-11-21T00:00:00.000Z', metric: 'pm10', value: 61, unit: 'ug/m3', quality: 'good' },
       { time: '2026-11-21T00:00:00.000Z', metric: 'pm2_5', value: 35.2, unit: 'ug/m3', quality: 'good' },
-    ].sort((a, b) => (a.metric < b.metric ? 1 : -1)));
+    ]);
 
     const latest = await api<{ metrics: Record<string, { value: number }> }>(env.apiUrl, 'GET', `/api/v1/devices/${device.id}/latest`, { key: env.adminKey });
     expect(latest.body.metrics.pm2_5?.value).toBe(35.2);

@@ -14,7 +14,7 @@ export async function api<T = Record<string, unknown>>(
 ): Promise<ApiAnswer<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.body !== undefined) headers['content-type'] ??= 'application/json';
   const response = await fetch(`${baseUrl}${route}`, {
     method,
     headers,

@@ -21,8 +21,8 @@ export interface TestStack {
 }
 
 export interface TestStackOptions {
-  /** Reuse a data folder (and admin key / queue prefix) to restart a stopped stack. */
-  reuse?: Pick<TestStack, 'dataDir' | 'adminKey'> & { queuePrefix: string };
+  /** Reuse a data folder (and admin key / queue prefix) to restart a stopped stack; a new folder when `dataDir` is undefined. */
+  reuse?: { dataDir: string | undefined; adminKey: string; queuePrefix: string };
   env?: Record<string, string>;
 }
 

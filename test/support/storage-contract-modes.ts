@@ -1,6 +1,6 @@
-import type { Database } from './database.js';
-import { createPgDatabase } from './pg-database.js';
-import { createPgliteDatabase } from './pglite-database.js';
+import type { Database } from '../../storage/database.js';
+import { createPgDatabase } from '../../storage/pg-database.js';
+import { createPgliteDatabase } from '../../storage/pglite-database.js';
 
 /**
  * The database modes the storage contract suites run against (DESIGN.md, "One stack,

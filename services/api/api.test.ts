@@ -101,6 +101,8 @@ describe('HTTP API: authorisation, validation and problem documents', () => {
     [{ id: 'ok-2', domain: 'grid', name: 'x', secret_hash: 'mine' }, 'secret_hash'],
     [{ id: 'ok-3', domain: 'transport', name: 'x' }, 'domain'],
     [[1, 2], '(root)'],
+    [{ id: 'ok-4', domain: 'grid', name: 'nul\u0000byte' }, 'name'],
+    [{ id: 'ok-5', domain: 'grid', name: 'line\nbreak' }, 'name'],
   ])('POST /api/v1/devices with %j is a 400 naming %s', async (body, name) => {
     const answer = await api<{ errors: { name: string }[] }>(base, 'POST', '/api/v1/devices', { key: ADMIN, body });
     expect(answer.status).toBe(400);

@@ -12,7 +12,7 @@ const createKeyBody = {
   additionalProperties: false,
   properties: {
     role: { type: 'string', enum: [...API_ROLES] },
-    name: { type: 'string', minLength: 1, maxLength: 200, description: 'Who or what uses the key.' },
+    name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Who or what uses the key.' },
   },
 } as const;
 

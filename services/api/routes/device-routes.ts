@@ -30,7 +30,8 @@ const createBody = {
   properties: {
     id: { type: 'string', pattern: DEVICE_ID_PATTERN.source, description: 'Letters, digits, ".", "_" and "-"; at most 64.' },
     domain: { type: 'string', enum: [...DOMAINS] },
-    name: { type: 'string', minLength: 1, maxLength: 200 },
+    // Control characters (U+0000 above all, which PostgreSQL text cannot hold) are refused.
+    name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
   },
 } as const;
 

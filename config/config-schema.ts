@@ -5,7 +5,9 @@
  * checked against docker-compose.yml by a test.
  */
 
-export const ROLES = ['broker', 'worker', 'api'] as const;
+import { storageSettingsProblems, type StorageSettings } from '../storage/storage-settings.js';
+
+export const ROLES = ['broker', 'opcua', 'worker', 'api'] as const;
 export type Role = (typeof ROLES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -30,6 +32,30 @@ export interface Config {
   batchMaxWaitMs: number;
   workerConcurrency: number;
   apiMaxRangeReadings: number;
+  /** JSON or YAML file of metrics, aliases and units added to the built-in catalogue. */
+  metricCatalogueFile: string | undefined;
+  /** JSON or YAML file of vendor payload profiles. */
+  deviceProfilesFile: string | undefined;
+  /** Device timestamps further ahead of the worker's clock are quarantined. */
+  maxFutureSkewMs: number;
+  /** Storage (storage/storage-settings.ts): raw chunk / partition width. */
+  storageChunkIntervalHours: number;
+  /** Raw readings kept this long; 0 keeps them forever. */
+  storageRawRetentionDays: number;
+  /** 1-minute rollups kept this long; 0 keeps them forever. */
+  storageRollup1mRetentionDays: number;
+  /** 1-hour rollups kept this long; 0 keeps them forever. */
+  storageRollup1hRetentionDays: number;
+  /** Raw chunks compressed after this long (TimescaleDB); 0 never. */
+  storageCompressAfterDays: number;
+  /** How often storage maintenance runs and rollups are refreshed. */
+  storageMaintenanceIntervalMs: number;
+  /** The OPC UA gateway's mapping (servers, security, nodes); the opcua role is idle without one. */
+  opcuaConfigFile: string | undefined;
+  /** The OPC UA gateway's certificate store; unset: DATA_DIR/opcua-pki. */
+  opcuaPkiDir: string | undefined;
+  /** Values held per OPC UA server while the queue is unreachable. */
+  opcuaBacklogMaxValues: number;
 }
 
 export class ConfigError extends Error {
@@ -124,7 +150,7 @@ export const CONFIG_VARIABLES = [
   variable({ key: 'databaseUrl', env: 'DATABASE_URL', defaultText: 'unset: embedded PGlite + TimescaleDB in DATA_DIR/pglite', defaultValue: undefined, parse: url(['postgres:', 'postgresql:']), description: 'PostgreSQL ≥ 14, with TimescaleDB when the server has it.' }),
   variable({ key: 'redisUrl', env: 'REDIS_URL', defaultText: 'unset: a redis-server started by the stack, data in DATA_DIR/redis', defaultValue: undefined, parse: url(['redis:', 'rediss:']), description: 'Redis for the queue (BullMQ). Use AOF persistence in production.' }),
   variable({ key: 'dataDir', env: 'DATA_DIR', defaultText: './data', defaultValue: './data', parse: nonEmpty, description: 'Local state: embedded database, local Redis, generated admin key.' }),
-  variable({ key: 'roles', env: 'ROLES', defaultText: 'all', defaultValue: ROLES, parse: parseRoles, description: 'Comma-separated roles this process runs: broker, worker, api, or all.' }),
+  variable({ key: 'roles', env: 'ROLES', defaultText: 'all', defaultValue: ROLES, parse: parseRoles, description: 'Comma-separated roles this process runs: broker, opcua, worker, api, or all.' }),
   variable({ key: 'listenHost', env: 'LISTEN_HOST', defaultText: '0.0.0.0', defaultValue: '0.0.0.0', parse: nonEmpty, description: 'Address the MQTT and HTTP listeners bind to.' }),
   variable({ key: 'mqttPort', env: 'MQTT_PORT', defaultText: '1883', defaultValue: 1883, parse: port(true), description: 'MQTT over TCP (0 picks a free port).' }),
   variable({ key: 'mqttWsPort', env: 'MQTT_WS_PORT', defaultText: '8083', defaultValue: 8083, parse: port(true), description: 'MQTT over WebSocket, path /mqtt (0 disables it).' }),
@@ -137,6 +163,18 @@ export const CONFIG_VARIABLES = [
   variable({ key: 'batchMaxWaitMs', env: 'INGEST_BATCH_MAX_WAIT_MS', defaultText: '10', defaultValue: 10, parse: integer(0, 5000), description: '…or when its first message has waited this long (ms). Devices get PUBACK after the send.' }),
   variable({ key: 'workerConcurrency', env: 'WORKER_CONCURRENCY', defaultText: '4', defaultValue: 4, parse: integer(1, 256), description: 'Queue jobs one worker process handles at once.' }),
   variable({ key: 'apiMaxRangeReadings', env: 'API_MAX_READINGS', defaultText: '10000', defaultValue: 10000, parse: integer(1, 1000000), description: 'Largest page of raw readings one request may ask for.' }),
+  variable({ key: 'metricCatalogueFile', env: 'METRIC_CATALOGUE_FILE', defaultText: 'unset: the built-in catalogue only', defaultValue: undefined, parse: nonEmpty, description: 'JSON or YAML file adding metrics, aliases and units to the catalogue (docs/metrics.md); checked at start.' }),
+  variable({ key: 'deviceProfilesFile', env: 'DEVICE_PROFILES_FILE', defaultText: 'unset: no vendor profiles', defaultValue: undefined, parse: nonEmpty, description: 'JSON or YAML file of vendor payload profiles (docs/payloads.md); checked at start.' }),
+  variable({ key: 'maxFutureSkewMs', env: 'INGEST_MAX_FUTURE_SKEW_MS', defaultText: '600000', defaultValue: 600000, parse: integer(0, 7 * 24 * 3600 * 1000), description: 'Readings timestamped further ahead of the worker clock than this (ms) are quarantined.' }),
+  variable({ key: 'storageChunkIntervalHours', env: 'STORAGE_CHUNK_INTERVAL_HOURS', defaultText: '24', defaultValue: 24, parse: integer(1, 8760), description: 'Width of a raw TimescaleDB chunk or PostgreSQL partition (hours); rollups use ten times it. Applies to chunks created from then on.' }),
+  variable({ key: 'storageRawRetentionDays', env: 'STORAGE_RAW_RETENTION_DAYS', defaultText: '365', defaultValue: 365, parse: integer(0, 36500), description: 'Raw readings older than this (days) are dropped, a chunk at a time; 0 keeps them forever.' }),
+  variable({ key: 'storageRollup1mRetentionDays', env: 'STORAGE_ROLLUP_1M_RETENTION_DAYS', defaultText: '730', defaultValue: 730, parse: integer(0, 36500), description: '1-minute rollups older than this (days) are dropped; 0 keeps them; at least the raw retention.' }),
+  variable({ key: 'storageRollup1hRetentionDays', env: 'STORAGE_ROLLUP_1H_RETENTION_DAYS', defaultText: '0', defaultValue: 0, parse: integer(0, 36500), description: '1-hour rollups older than this (days) are dropped; 0 (the default) keeps them forever.' }),
+  variable({ key: 'storageCompressAfterDays', env: 'STORAGE_COMPRESS_AFTER_DAYS', defaultText: '7', defaultValue: 7, parse: integer(0, 36500), description: 'Raw chunks older than this (days) are compressed, TimescaleDB only; 0 never compresses.' }),
+  variable({ key: 'storageMaintenanceIntervalMs', env: 'STORAGE_MAINTENANCE_INTERVAL_MS', defaultText: '60000', defaultValue: 60000, parse: integer(1000, 86_400_000), description: 'How often rollups are refreshed and storage maintenance runs (ms), in the worker role.' }),
+  variable({ key: 'opcuaConfigFile', env: 'OPCUA_CONFIG_FILE', defaultText: 'unset: the opcua role connects to no server', defaultValue: undefined, parse: nonEmpty, description: 'YAML or JSON mapping of OPC UA servers and nodes to devices and metrics (docs/opcua.md); checked at start.' }),
+  variable({ key: 'opcuaPkiDir', env: 'OPCUA_PKI_DIR', defaultText: 'unset: DATA_DIR/opcua-pki', defaultValue: undefined, parse: nonEmpty, description: "The OPC UA gateway's own certificate and the server certificates it trusts; created on first start." }),
+  variable({ key: 'opcuaBacklogMaxValues', env: 'OPCUA_BACKLOG_MAX_VALUES', defaultText: '10000', defaultValue: 10000, parse: integer(10, 10_000_000), description: 'OPC UA values held per server while Redis is unreachable; beyond, the oldest are dropped and counted.' }),
 ] as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -157,6 +195,21 @@ export function parseConfig(env: Environment): Readonly<Config> {
       problems.push(`${spec.env} ${(error as Error).message}`);
     }
   }
+  if (problems.length === 0) problems.push(...storageSettingsProblems(storageSettingsOf(config as unknown as Config)));
+  // ROLES=all runs an idle opcua role without a mapping; naming the role means wanting it to work.
+  if (/(^|,)\s*opcua\s*(,|$)/i.test(env.ROLES ?? '') && config.opcuaConfigFile === undefined) problems.push('ROLES names opcua, which needs OPCUA_CONFIG_FILE (docs/opcua.md)');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config as unknown as Config);
+}
+
+/** The storage settings part of the configuration, as storage/ takes it. */
+export function storageSettingsOf(config: Readonly<Config>): StorageSettings {
+  return {
+    chunkIntervalHours: config.storageChunkIntervalHours,
+    rawRetentionDays: config.storageRawRetentionDays,
+    rollup1mRetentionDays: config.storageRollup1mRetentionDays,
+    rollup1hRetentionDays: config.storageRollup1hRetentionDays,
+    compressAfterDays: config.storageCompressAfterDays,
+    maintenanceIntervalMs: config.storageMaintenanceIntervalMs,
+  };
 }

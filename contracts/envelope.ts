@@ -26,6 +26,26 @@ export interface RawEnvelope {
   receivedAtMs: number;
   payloadEncoding: PayloadEncoding;
   payload: string;
+  /**
+   * Where the message stands among the Sparkplug messages of its MQTT connection, as the
+   * gateway accepted them. Workers process jobs concurrently; they apply one edge node's
+   * messages in this order (services/ingest/sparkplug-order.ts). Absent for other topics.
+   */
+  order?: ConnectionOrder;
+}
+
+export interface ConnectionOrder {
+  /** Unique per MQTT connection. */
+  connectionId: string;
+  /** When the connection was accepted (gateway clock): a later connection supersedes an earlier one. */
+  connectedAtMs: number;
+  /** 0 for the connection's first Sparkplug message, then 1, 2, … */
+  index: number;
+  /**
+   * On a connection's first message: the same device's previous connection on this
+   * gateway and its last index, so that connection's messages are applied first.
+   */
+  previous?: { connectionId: string; connectedAtMs: number; lastIndex: number };
 }
 
 /**

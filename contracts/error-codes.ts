@@ -7,21 +7,32 @@
 export const QUARANTINE_REASONS = {
   payload_not_utf8: 'The payload is not UTF-8 text, and the channel expects JSON.',
   payload_not_json: 'The payload is not valid JSON.',
-  payload_schema: 'The JSON does not have the documented shape (e.g. no "metrics" object).',
+  payload_not_protobuf: 'The payload is not a Sparkplug B protobuf message.',
+  payload_schema: 'The payload does not have the documented shape (e.g. no "metrics" object, nesting too deep).',
+  payload_duplicate_key: 'A JSON object in the payload has the same key twice; which value was meant cannot be known.',
   payload_empty: 'The payload decodes to no readings at all.',
-  topic_unsupported: "The topic's channel is not one the platform decodes.",
+  topic_unsupported: "The topic's channel or Sparkplug message type is not one the platform decodes.",
   device_unknown: 'The device is not registered (or was deleted after the message was accepted).',
-  metric_unknown: 'The metric key is not in the metric catalogue.',
-  value_not_number: 'The value is not a finite number.',
-  value_out_of_range: "The value lies outside the metric's physical range.",
-  timestamp_invalid: 'The timestamp is neither ISO 8601 nor epoch milliseconds, or is out of range.',
+  device_id_invalid: 'The Sparkplug device id does not make a valid platform id {edge}.{device} (letters, digits, ".", "_", "-"; at most 64).',
+  device_conflict: "The id {edge}.{device} belongs to a registered device that is not a Sparkplug device of this edge node.",
+  profile_unknown: "The device's vendor profile is not in DEVICE_PROFILES_FILE (removed or renamed since registration).",
+  metric_unknown: 'The metric is not in the metric catalogue, by key or alias (or a vendor field is not mapped).',
+  unit_mismatch: "The unit is not one the metric accepts (GET /api/v1/metrics lists each metric's units).",
+  value_not_number: 'The value is not a finite number (or true/false for a state metric).',
+  value_out_of_range: "The value lies outside the metric's physical range (a state must be 0 or 1).",
+  timestamp_invalid: 'The timestamp is not ISO 8601 with an offset or epoch seconds/milliseconds, is before 2000, or is further ahead than INGEST_MAX_FUTURE_SKEW_MS.',
+  reading_duplicate: 'The message holds the same metric at the same time more than once; the first is kept.',
+  sparkplug_alias_unknown: 'A Sparkplug metric uses an alias that no NBIRTH/DBIRTH of its edge node or device defined.',
+  sparkplug_out_of_order: "A Sparkplug message of an earlier connection arrived after the edge node's new NBIRTH; it is not applied.",
+  sparkplug_seq_gap: 'Notice: Sparkplug sequence numbers were skipped, so messages of the edge node were lost; this message is stored.',
+  sparkplug_stale_death: 'Notice: an NDEATH whose bdSeq does not match the current NBIRTH (an earlier connection) was ignored.',
 } as const;
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS;
 
 /** Why the MQTT gateway refused a connection, a publish or a subscription. */
 export const MQTT_REFUSALS = {
   bad_credentials: 'Unknown device, disabled device or wrong secret.',
-  topic_not_allowed: "A publish or subscribe outside the device's own sensors/{deviceId}/ namespace.",
+  topic_not_allowed: "A publish, subscribe or will outside the device's sensors/{deviceId}/ namespace or its Sparkplug edge node topics.",
   packet_too_large: 'A packet larger than MQTT_MAX_PACKET_BYTES; the connection is closed.',
   queue_unavailable: 'The queue could not take the message; it was not acknowledged, so the device resends.',
 } as const;

@@ -1,14 +1,28 @@
 /**
- * The metric catalogue: every metric the platform stores, keyed by canonical key.
- * A reading whose metric is not here, or whose value is outside the physical range,
- * is quarantined rather than stored as good (DESIGN.md, "Canonical reading").
+ * The metric catalogue: every metric the platform stores, keyed by canonical key, with
+ * the names and units devices may use for it. A reading whose metric is not here, whose
+ * unit the metric does not accept, or whose value is outside the physical range is
+ * quarantined rather than stored as good (DESIGN.md, "Canonical reading").
  */
+import { BUILTIN_METRICS } from './builtin-metrics.js';
+import { convertExactly, parseRational, type Rational } from './exact-decimal.js';
+import { BUILTIN_UNITS, normaliseUnitText, type UnitSpelling } from './units.js';
 
 export const DOMAINS = ['environment', 'water', 'grid', 'safety'] as const;
 export type Domain = (typeof DOMAINS)[number];
 
-/** gauge: a level at an instant; counter: a running total; state: 0/1 (alarm, open). */
-export type MetricKind = 'gauge' | 'counter' | 'state';
+/** gauge: a level at an instant; counter: a running total (energy, rainfall); state: 0/1 (alarm, open). */
+export const METRIC_KINDS = ['gauge', 'counter', 'state'] as const;
+export type MetricKind = (typeof METRIC_KINDS)[number];
+
+/** A unit a metric accepts besides its canonical one: canonical = (value + offset) × factor. */
+export interface AcceptedUnit {
+  unit: string;
+  /** Exact rational, e.g. "1000", "5/9", "46.0055/24.45". */
+  factor: string;
+  /** Exact rational added before the factor, e.g. "-32" for °F → °C. */
+  offset: string;
+}
 
 export interface MetricDefinition {
   key: string;
@@ -19,66 +33,117 @@ export interface MetricDefinition {
   /** Display symbol (`µg/m³`, `°C`). */
   symbol: string;
   kind: MetricKind;
-  /** Inclusive physical range; values outside it are quarantined. */
+  /** Inclusive physical range in the canonical unit; values outside it are quarantined. */
   min: number;
   max: number;
+  /** Other names devices use, matched without regard to case (`PM2.5`, HJ 212 `a34004`). */
+  aliases: readonly string[];
+  /** Units converted to the canonical one. */
+  units: readonly AcceptedUnit[];
 }
 
-type Row = [key: string, name: string, unit: string, symbol: string, kind: MetricKind, min: number, max: number];
+export interface UnitConversion {
+  /** The unit code the sent unit was recognised as. */
+  unit: string;
+  convert(value: number): number;
+}
 
-// Ranges are what a sensor of the kind can physically report, not alarm levels:
-// a PM2.5 of 900 µg/m³ is a bad day in winter, 90 000 is a broken sensor.
-const ROWS: Readonly<Record<Domain, Row[]>> = {
-  environment: [
-    ['pm2_5', 'PM2.5 mass concentration', 'ug/m3', 'µg/m³', 'gauge', 0, 2000],
-    ['pm10', 'PM10 mass concentration', 'ug/m3', 'µg/m³', 'gauge', 0, 5000],
-    ['no2', 'Nitrogen dioxide', 'ug/m3', 'µg/m³', 'gauge', 0, 5000],
-    ['so2', 'Sulphur dioxide', 'ug/m3', 'µg/m³', 'gauge', 0, 10000],
-    ['o3', 'Ozone', 'ug/m3', 'µg/m³', 'gauge', 0, 2000],
-    ['co', 'Carbon monoxide', 'mg/m3', 'mg/m³', 'gauge', 0, 200],
-    ['noise_laeq', 'A-weighted equivalent sound level', 'dB', 'dB(A)', 'gauge', 0, 150],
-    ['temperature', 'Air temperature', 'Cel', '°C', 'gauge', -60, 70],
-    ['humidity', 'Relative humidity', '%', '%', 'gauge', 0, 100],
-    ['wind_speed', 'Wind speed', 'm/s', 'm/s', 'gauge', 0, 90],
-  ],
-  water: [
-    ['flow', 'Volumetric flow rate', 'm3/h', 'm³/h', 'gauge', -100000, 100000],
-    ['pressure', 'Pipe pressure (gauge)', 'kPa', 'kPa', 'gauge', -100, 10000],
-    ['level', 'Water level', 'm', 'm', 'gauge', -500, 5000],
-    ['turbidity', 'Turbidity', '[NTU]', 'NTU', 'gauge', 0, 4000],
-    ['chlorine_residual', 'Free residual chlorine', 'mg/L', 'mg/L', 'gauge', 0, 20],
-    ['ph', 'pH', '[pH]', 'pH', 'gauge', 0, 14],
-    ['cod', 'Chemical oxygen demand', 'mg/L', 'mg/L', 'gauge', 0, 100000],
-    ['ammonia_nitrogen', 'Ammonia nitrogen (NH3-N)', 'mg/L', 'mg/L', 'gauge', 0, 1000],
-  ],
-  grid: [
-    ['voltage', 'Voltage (RMS)', 'V', 'V', 'gauge', 0, 1000000],
-    ['current', 'Current (RMS)', 'A', 'A', 'gauge', 0, 100000],
-    ['active_power', 'Active power', 'kW', 'kW', 'gauge', -1000000, 1000000],
-    ['reactive_power', 'Reactive power', 'kvar', 'kvar', 'gauge', -1000000, 1000000],
-    ['power_factor', 'Power factor', '1', '', 'gauge', -1, 1],
-    ['frequency', 'Frequency', 'Hz', 'Hz', 'gauge', 40, 70],
-    ['energy_import', 'Imported active energy', 'kW.h', 'kWh', 'counter', 0, 1e12],
-  ],
-  safety: [
-    ['gas_lel', 'Combustible gas', '%LEL', '%LEL', 'gauge', 0, 100],
-    ['h2s', 'Hydrogen sulphide', '[ppm]', 'ppm', 'gauge', 0, 2000],
-    ['smoke_alarm', 'Smoke alarm', '1', '', 'state', 0, 1],
-    ['strain', 'Structural strain', '10*-6', 'µε', 'gauge', -100000, 100000],
-    ['vibration', 'Vibration velocity', 'mm/s', 'mm/s', 'gauge', 0, 1000],
-    ['tilt', 'Tilt angle', 'deg', '°', 'gauge', -90, 90],
-    ['cover_open', 'Manhole cover open', '1', '', 'state', 0, 1],
-  ],
-};
+export interface MetricCatalogue {
+  readonly metrics: ReadonlyMap<string, MetricDefinition>;
+  readonly units: Readonly<Record<string, UnitSpelling>>;
+  /** By canonical key or alias, ignoring case. */
+  find(name: string): MetricDefinition | undefined;
+  /** How a value sent in `unit` becomes canonical; `undefined` when the metric does not accept it. */
+  conversion(definition: MetricDefinition, unit: string): UnitConversion | undefined;
+}
 
-export const METRIC_CATALOGUE: ReadonlyMap<string, MetricDefinition> = new Map(
-  DOMAINS.flatMap((domain) =>
-    ROWS[domain].map(([key, name, unit, symbol, kind, min, max]): [string, MetricDefinition] => [
-      key,
-      Object.freeze({ key, name, domain, unit, symbol, kind, min, max }),
-    ]),
-  ),
-);
+export class CatalogueError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid metric catalogue:\n  ${problems.join('\n  ')}`);
+    this.name = 'CatalogueError';
+  }
+}
+
+function spellingsOf(code: string, units: Readonly<Record<string, UnitSpelling>>): string[] {
+  const entry = Object.hasOwn(units, code) ? units[code] : undefined;
+  return [code, ...(entry === undefined ? [] : [entry.symbol, ...entry.spellings])]
+    .map(normaliseUnitText)
+    .filter((text) => text !== '');
+}
+
+function rationalOrProblem(text: string, where: string, problems: string[]): Rational {
+  const value = parseRational(text);
+  if (value === undefined) problems.push(`${where}: "${text}" is not an exact number or fraction`);
+  return value ?? { n: 1n, d: 1n };
+}
+
+/** Builds lookups and checks that names and unit spellings are unambiguous; throws CatalogueError. */
+export function buildCatalogue(
+  definitions: readonly MetricDefinition[],
+  units: Readonly<Record<string, UnitSpelling>> = BUILTIN_UNITS,
+): MetricCatalogue {
+  const problems: string[] = [];
+  const metrics = new Map<string, MetricDefinition>();
+  const byName = new Map<string, MetricDefinition>();
+  const conversions = new Map<string, Map<string, UnitConversion>>();
+
+  const spellingOwner = new Map<string, string>();
+  for (const code of Object.keys(units)) {
+    for (const spelling of new Set(spellingsOf(code, units))) {
+      const owner = spellingOwner.get(spelling);
+      if (owner !== undefined && owner !== code) problems.push(`unit spelling "${spelling}" is used by both ${owner} and ${code}`);
+      spellingOwner.set(spelling, code);
+    }
+  }
+
+  // Keys first, so a clash is reported on the alias that causes it.
+  for (const definition of definitions) {
+    if (metrics.has(definition.key) || byName.has(definition.key.toLowerCase())) problems.push(`metric ${definition.key}: defined twice`);
+    metrics.set(definition.key, Object.freeze({ ...definition, aliases: Object.freeze([...definition.aliases]), units: Object.freeze([...definition.units]) }));
+    byName.set(definition.key.toLowerCase(), definition);
+  }
+  for (const definition of definitions) {
+    const where = `metric ${definition.key}`;
+    for (const name of definition.aliases) {
+      const other = byName.get(name.toLowerCase());
+      if (other !== undefined && other.key !== definition.key) problems.push(`${where}: name "${name}" is also ${other.key}`);
+      byName.set(name.toLowerCase(), definition);
+    }
+    const table = new Map<string, UnitConversion>();
+    const accepted = [{ unit: definition.unit, factor: '1', offset: '0' }, ...definition.units];
+    const codes = accepted.map((entry) => entry.unit);
+    for (const code of new Set(codes.filter((code, index) => codes.indexOf(code) !== index))) problems.push(`${where}: unit ${code} is listed more than once`);
+    for (const [index, entry] of accepted.entries()) {
+      const factor = rationalOrProblem(entry.factor, `${where} unit ${entry.unit} factor`, problems);
+      const offset = rationalOrProblem(entry.offset, `${where} unit ${entry.unit} offset`, problems);
+      const conversion: UnitConversion = { unit: entry.unit, convert: (value) => convertExactly(value, factor, offset) };
+      const spellings = spellingsOf(entry.unit, units);
+      if (index === 0) spellings.push(normaliseUnitText(definition.symbol));
+      for (const spelling of spellings.filter((text) => text !== '')) {
+        const existing = table.get(spelling);
+        if (existing !== undefined && existing.unit !== entry.unit) {
+          problems.push(`${where}: unit "${spelling}" would mean both ${existing.unit} and ${entry.unit}`);
+        }
+        if (existing === undefined) table.set(spelling, conversion);
+      }
+    }
+    conversions.set(definition.key, table);
+  }
+  if (problems.length > 0) throw new CatalogueError(problems);
+
+  return {
+    metrics,
+    units,
+    find: (name) => metrics.get(name) ?? byName.get(name.toLowerCase()),
+    conversion: (definition, unit) => conversions.get(definition.key)?.get(normaliseUnitText(unit)),
+  };
+}
+
+/** The catalogue built into the platform (extended at start by METRIC_CATALOGUE_FILE). */
+export const BUILTIN_CATALOGUE: MetricCatalogue = buildCatalogue(BUILTIN_METRICS);
+
+/** The built-in metrics by key. */
+export const METRIC_CATALOGUE: ReadonlyMap<string, MetricDefinition> = BUILTIN_CATALOGUE.metrics;
 
 export function isDomain(value: unknown): value is Domain {
   return typeof value === 'string' && (DOMAINS as readonly string[]).includes(value);

@@ -1,4 +1,5 @@
 import type { RawEnvelope } from './envelope.js';
+import type { QuarantineReason } from './error-codes.js';
 
 /**
  * The queue between the gateways and the ingest workers. Envelopes travel in batches
@@ -14,5 +15,8 @@ export interface IngestJobData {
 export interface IngestJobResult {
   stored: number;
   duplicates: number;
+  /** Quarantine entries written (a retried job does not count its earlier ones again). */
   quarantined: number;
+  /** The same entries by reason, for metrics. */
+  quarantinedByReason: Partial<Record<QuarantineReason, number>>;
 }

@@ -7,6 +7,8 @@ export const SENSORS_TOPIC_ROOT = 'sensors';
 
 /** Channels the ingest worker decodes. Others are accepted and quarantined as unsupported. */
 export const TELEMETRY_CHANNEL = 'telemetry';
+/** SenML packs (RFC 8428, application/senml+json). */
+export const SENML_CHANNEL = 'senml';
 
 /**
  * Device ids appear as MQTT topic levels and usernames, so they must not contain

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { describeStorageMode, storageModeOf } from '../storage/migration.js';
 import type { Stack } from './stack.js';
 
 function hostForUrl(host: string): string {
@@ -14,13 +15,17 @@ export function formatBanner(stack: Stack): string {
     const ws = stack.gateway.wsPort === undefined ? '' : `   ws://${host}:${stack.gateway.wsPort}/mqtt`;
     lines.push(`  MQTT       mqtt://${host}:${stack.gateway.port}${ws}`);
   }
+  if (stack.opcua !== undefined) {
+    const servers = stack.opcua.status().map((server) => `${server.name} ${server.endpointUrl}`).join(', ');
+    lines.push(`  OPC UA     ${servers}   (gateway certificate: ${stack.opcua.certificateFile})`);
+  } else if (stack.config.roles.includes('opcua')) {
+    lines.push('  OPC UA     off: set OPCUA_CONFIG_FILE to a mapping (docs/opcua.md)');
+  }
   const database = stack.db.kind === 'pglite'
     ? `embedded PGlite in ${path.join(stack.config.dataDir, 'pglite')}`
     : 'PostgreSQL from DATABASE_URL';
-  const timescale = stack.storage.capabilities.timescale
-    ? `TimescaleDB ${stack.storage.capabilities.timescaleVersion ?? ''}`.trim()
-    : 'no TimescaleDB: plain PostgreSQL tables';
-  lines.push(`  database   ${database} (${timescale})`);
+  const mode = describeStorageMode(storageModeOf(stack.db.kind, stack.storage.capabilities), stack.storage.capabilities);
+  lines.push(`  database   ${database}`, `  storage    ${mode}`);
   lines.push(`  redis      ${stack.redis.local ? `local redis-server, data in ${path.join(stack.config.dataDir, 'redis')}` : 'from REDIS_URL'}`);
   const key = stack.adminKey;
   if (key?.kind === 'generated') {

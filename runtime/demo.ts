@@ -3,22 +3,32 @@ import path from 'node:path';
 import { createSimulatorFleet } from '../simulators/fleet.js';
 import { parseSimulatorConfig } from '../simulators/config.js';
 import { formatBanner } from './banner.js';
+import { startDemoPlant } from './demo-plant.js';
 import { runProcess } from './run-process.js';
 import { startStack } from './stack.js';
 
 const PROGRESS_INTERVAL_MS = 10_000;
 
 /**
- * `npm run demo`: the whole stack plus a fleet of simulated sensors publishing to it,
- * registered through the API with the admin key. SIM_DEVICES, SIM_INTERVAL_MS, SIM_SEED
- * tune the fleet; device secrets are remembered in DATA_DIR so a restart reuses them.
+ * `npm run demo`: the whole stack plus simulated sensors of both kinds: a fleet of MQTT
+ * devices registered through the API with the admin key (SIM_DEVICES, SIM_INTERVAL_MS,
+ * SIM_SEED; secrets remembered in DATA_DIR), and an OPC UA plant (water plant and
+ * substation) that the stack's OPC UA gateway subscribes to.
  */
 await runProcess(async ({ config, logger }) => {
-  const stack = await startStack(config, logger);
+  const plant = await startDemoPlant(config, logger, process.env);
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  try {
+    stack = await startStack({ ...config, opcuaConfigFile: config.opcuaConfigFile ?? plant.mappingFile }, logger);
+  } catch (error) {
+    await plant.close();
+    throw error;
+  }
   process.stdout.write(`${formatBanner(stack)}\n`);
   const adminKey = config.apiAdminKey ?? (stack.adminKey?.kind === 'generated' || stack.adminKey?.kind === 'file' ? stack.adminKey.token : undefined);
   if (adminKey === undefined || stack.api === undefined || stack.gateway === undefined) {
     await stack.close();
+    await plant.close();
     throw new Error('the demo needs all roles and an admin key: unset ROLES, and set API_ADMIN_KEY when the database holds keys from elsewhere');
   }
   const host = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? '127.0.0.1' : config.listenHost;
@@ -48,16 +58,20 @@ await runProcess(async ({ config, logger }) => {
   const first = fleet.devices[0];
   process.stdout.write(
     `simulating ${fleet.devices.length} devices (${sim.idPrefix}-env-…, -water-…, -grid-…, -safety-…), one reading every ~${sim.intervalMs} ms each\n` +
-      (first === undefined ? '' : `  try: curl -s localhost:${stack.api.port}/api/v1/devices/${first.id}/latest -H "authorization: Bearer $(cat ${path.join(config.dataDir, 'admin-api-key')})"\n`),
+      (first === undefined ? '' : `  try: curl -s localhost:${stack.api.port}/api/v1/devices/${first.id}/latest -H "authorization: Bearer $(cat ${path.join(config.dataDir, 'admin-api-key')})"\n`) +
+      `OPC UA plant simulator at ${plant.endpointUrl} (${plant.points} points), read by the gateway through ${plant.mappingFile}\n` +
+      `  try: curl -s localhost:${stack.api.port}/api/v1/devices/plant-pump-1/latest -H "authorization: Bearer $(cat ${path.join(config.dataDir, 'admin-api-key')})"\n`,
   );
   const progress = setInterval(() => simLog.info({ ...fleet.stats() }, 'simulator progress'), PROGRESS_INTERVAL_MS);
   progress.unref();
   return {
     async close() {
       clearInterval(progress);
-      // Devices first, so their last readings are acknowledged before the broker goes.
+      // Devices first, so their last readings are acknowledged before the broker goes;
+      // the plant last, so the gateway does not report its shutdown as an outage.
       await fleet.close();
       await stack.close();
+      await plant.close();
     },
   };
 });

@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from '../config/config-schema.js';
-import { METRIC_CATALOGUE } from '../contracts/metric-catalogue.js';
+import { loadCatalogueConfiguration } from '../config/config-files.js';
+import { storageSettingsOf, type Config } from '../config/config-schema.js';
 import { createMqttGateway, type MqttGateway } from '../gateways/mqtt/mqtt-gateway.js';
+import type { OpcuaGateway } from '../gateways/opcua/opcua-gateway.js';
 import { createEnvelopeBatcher } from '../queue/envelope-batcher.js';
 import { createIngestQueue, type IngestQueue } from '../queue/ingest-queue.js';
 import { createRoleGuard } from '../services/api/authenticate.js';
@@ -12,14 +13,14 @@ import { createIngestWorker, type IngestWorker } from '../services/ingest/ingest
 import type { Database } from '../storage/database.js';
 import { loadMetricDictionary } from '../storage/metric-dictionary.js';
 import { migrate, type MigrationReport } from '../storage/migrate.js';
+import { describeStorageMode, storageModeOf } from '../storage/migration.js';
 import { openDatabase } from '../storage/open-database.js';
+import { createStorageMaintenance, type StorageMaintenance } from '../storage/storage-maintenance.js';
 import { ensureAdminKey, type AdminKeySource } from './admin-key.js';
 import { startLocalRedis } from './local-redis.js';
 import { observeStack } from './observe-stack.js';
+import { loadOpcuaMapping, opcuaReadiness, startOpcuaGateway } from './opcua-role.js';
 import { closeInOrder, type ShutdownStep } from './shutdown.js';
-
-/** How far ahead of the worker's clock a device timestamp may be before it is refused. */
-const MAX_FUTURE_SKEW_MS = 10 * 60 * 1000;
 
 export interface Stack {
   readonly config: Readonly<Config>;
@@ -28,7 +29,11 @@ export interface Stack {
   readonly redis: { url: string; local: boolean };
   readonly queue: IngestQueue;
   readonly gateway: MqttGateway | undefined;
+  /** The OPC UA gateway: the opcua role with OPCUA_CONFIG_FILE set. */
+  readonly opcua: OpcuaGateway | undefined;
   readonly worker: IngestWorker | undefined;
+  /** Rollup refresh, compression, retention, partitions: runs in the worker role. */
+  readonly maintenance: StorageMaintenance | undefined;
   readonly api: Api | undefined;
   readonly adminKey: AdminKeySource | undefined;
   /** Stops intake, lets in-flight batches commit, then closes storage and Redis. Idempotent. */
@@ -43,6 +48,9 @@ export async function startStack(config: Readonly<Config>, logger: Logger): Prom
   const steps: ShutdownStep[] = [];
   const closeStarted = () => closeInOrder([...steps].reverse());
   try {
+    // The catalogue and vendor profiles files are checked before anything starts.
+    const { catalogue, profiles } = await loadCatalogueConfiguration(config);
+    const opcuaMapping = await loadOpcuaMapping(config, catalogue);
     await mkdir(config.dataDir, { recursive: true });
     let redisUrl = config.redisUrl;
     if (redisUrl === undefined) {
@@ -54,7 +62,9 @@ export async function startStack(config: Readonly<Config>, logger: Logger): Prom
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     steps.push({ name: 'database', close: () => db.close() });
     const storage = await migrate(db);
-    const dictionary = await loadMetricDictionary(db, [...METRIC_CATALOGUE.keys()]);
+    const storageMode = storageModeOf(db.kind, storage.capabilities);
+    logger.info({ component: 'storage', mode: storageMode, migrationsApplied: storage.applied }, `storage: ${describeStorageMode(storageMode, storage.capabilities)}`);
+    const dictionary = await loadMetricDictionary(db, [...catalogue.metrics.keys()]);
 
     const queue = createIngestQueue({ redisUrl, prefix: config.queuePrefix });
     steps.push({ name: 'queue', close: () => queue.close() });
@@ -63,10 +73,19 @@ export async function startStack(config: Readonly<Config>, logger: Logger): Prom
     if (config.roles.includes('worker')) {
       worker = createIngestWorker(
         { redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency },
-        { db, dictionary, catalogue: METRIC_CATALOGUE, maxFutureSkewMs: MAX_FUTURE_SKEW_MS },
+        { db, dictionary, catalogue, profiles, maxFutureSkewMs: config.maxFutureSkewMs },
       );
       steps.push({ name: 'ingest worker', close: () => worker!.close() });
     }
+    let maintenance: StorageMaintenance | undefined;
+    if (config.roles.includes('worker')) {
+      // With the writers: they need the partitions, and PGlite runs every role here.
+      maintenance = await createStorageMaintenance(storageSettingsOf(config), { db, capabilities: storage.capabilities });
+      steps.push({ name: 'storage maintenance', close: () => maintenance!.close() });
+    }
+
+    const opcua = opcuaMapping === undefined ? undefined : await startOpcuaGateway(config, opcuaMapping, { db, queue });
+    if (opcua !== undefined) steps.push({ name: 'opcua gateway', close: () => opcua.close() });
 
     let gateway: MqttGateway | undefined;
     if (config.roles.includes('broker')) {
@@ -97,13 +116,15 @@ export async function startStack(config: Readonly<Config>, logger: Logger): Prom
         {
           db,
           dictionary,
-          catalogue: METRIC_CATALOGUE,
+          catalogue: catalogue.metrics,
+          profiles,
           requireRole: createRoleGuard({ db, bootstrapAdminKey: config.apiAdminKey }),
           maxReadings: config.apiMaxRangeReadings,
           mqtt: { port: gateway?.port ?? config.mqttPort, wsPort: gateway?.wsPort ?? (config.mqttWsPort || undefined) },
           readiness: [
-            { name: 'database', check: async () => { await db.query('SELECT 1'); return { kind: db.kind, timescale: storage.capabilities.timescale }; } },
+            { name: 'database', check: async () => { await db.query('SELECT 1'); return { kind: db.kind, timescale: storage.capabilities.timescale, mode: storageMode }; } },
             { name: 'redis', check: async () => { await queue.ping(); return { queue: await queue.counts() }; } },
+            ...opcuaReadiness(opcua),
           ],
         },
         logger.child({ component: 'api' }),
@@ -111,10 +132,10 @@ export async function startStack(config: Readonly<Config>, logger: Logger): Prom
       steps.push({ name: 'api', close: () => api!.close() });
     }
 
-    observeStack({ gateway, worker }, logger);
+    observeStack({ gateway, worker, maintenance, opcua }, logger);
     let closing: Promise<void> | undefined;
     return {
-      config, db, storage, queue, gateway, worker, api, adminKey,
+      config, db, storage, queue, gateway, opcua, worker, maintenance, api, adminKey,
       redis: { url: redisUrl, local: config.redisUrl === undefined },
       // Pipeline order (STYLE.md, Lifecycle): intake (broker, HTTP) first, then the
       // worker finishes its active jobs, then the queue, the database and Redis go.

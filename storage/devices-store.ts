@@ -8,6 +8,12 @@ export interface Device {
   disabled: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** Vendor profile its telemetry is decoded with (DEVICE_PROFILES_FILE). */
+  profile: string | undefined;
+  /** Edge node of a Sparkplug device `{edge}.{device}`. */
+  parentId: string | undefined;
+  /** Set by Sparkplug BIRTH/DEATH; `undefined` when never reported. */
+  online: boolean | undefined;
 }
 
 export interface DeviceCredentials {
@@ -23,9 +29,12 @@ interface DeviceRow {
   disabled: boolean;
   created_at: Date;
   updated_at: Date;
+  profile: string | null;
+  parent_id: string | null;
+  online: boolean | null;
 }
 
-const DEVICE_COLUMNS = 'id, domain, name, disabled, created_at, updated_at';
+const DEVICE_COLUMNS = 'id, domain, name, disabled, created_at, updated_at, profile, parent_id, online';
 
 function toDevice(row: DeviceRow): Device {
   return {
@@ -35,6 +44,9 @@ function toDevice(row: DeviceRow): Device {
     disabled: row.disabled,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+    profile: row.profile ?? undefined,
+    parentId: row.parent_id ?? undefined,
+    online: row.online ?? undefined,
   };
 }
 
@@ -43,14 +55,15 @@ export interface NewDevice {
   domain: Domain;
   name: string;
   secretHash: string;
+  profile?: string;
 }
 
 /** Inserts a device; `undefined` when the id is taken. */
 export async function insertDevice(db: Queryable, device: NewDevice): Promise<Device | undefined> {
   const result = await db.query<DeviceRow>(
-    `INSERT INTO devices (id, domain, name, secret_hash) VALUES ($1, $2, $3, $4)
+    `INSERT INTO devices (id, domain, name, secret_hash, profile) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (id) DO NOTHING RETURNING ${DEVICE_COLUMNS}`,
-    [device.id, device.domain, device.name, device.secretHash],
+    [device.id, device.domain, device.name, device.secretHash, device.profile ?? null],
   );
   const row = result.rows[0];
   return row === undefined ? undefined : toDevice(row);

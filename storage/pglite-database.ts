@@ -32,26 +32,33 @@ export async function createPgliteDatabase(options: PgliteDatabaseOptions): Prom
     await mkdir(options.dataDir, { recursive: true });
     lock = await lockEmbeddedDatabase(options.dataDir);
   }
-  let pglite: PGlite;
+  let pglite: PGlite | undefined;
   try {
     pglite = await PGlite.create({
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
       extensions: { timescaledb },
     });
+    // A server preloads TimescaleDB (shared_preload_libraries); PGlite loads an extension's
+    // library only when one of its functions is called. On a reopened folder nothing calls
+    // one before the first insert, so hypertables and continuous-aggregate triggers would
+    // run without their code ("invalid INSERT on the root table"). Load it up front.
+    await pglite.exec(`LOAD 'timescaledb'`);
   } catch (error) {
+    await pglite?.close().catch(() => {});
     await lock?.release();
     throw error;
   }
-  const queryable = toQueryable(pglite);
+  const opened = pglite;
+  const queryable = toQueryable(opened);
   let closing: Promise<void> | undefined;
   return {
     kind: 'pglite',
     query: queryable.query,
     transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-      return pglite.transaction((tx) => work(toQueryable(tx)));
+      return opened.transaction((tx) => work(toQueryable(tx)));
     },
     close() {
-      closing ??= pglite.close().finally(() => lock?.release());
+      closing ??= opened.close().finally(() => lock?.release());
       return closing;
     },
   };

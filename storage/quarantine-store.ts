@@ -7,7 +7,7 @@ export const MAX_QUARANTINED_PAYLOAD_CHARS = 4096;
 
 export interface QuarantineEntry {
   envelopeId: string;
-  /** Which part of the message: -1 for the whole message, else the index of the refused reading. */
+  /** Which part of the message: -1 for the whole message, -2, -3, … for notices (services/ingest/decode-result.ts), else the index of the refused reading. */
   item: number;
   source: EnvelopeSource;
   deviceId: string | undefined;
@@ -46,7 +46,19 @@ function storableText(text: string): string {
 
 /** Inserts once per (envelope, item): a retried job does not quarantine twice. */
 export async function insertQuarantine(db: Queryable, entries: readonly QuarantineEntry[]): Promise<number> {
-  if (entries.length === 0) return 0;
+  return (await insertQuarantineRows(db, entries)).length;
+}
+
+/** Like insertQuarantine, counting the entries actually written by reason (for metrics). */
+export async function insertQuarantineByReason(db: Queryable, entries: readonly QuarantineEntry[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const reason of await insertQuarantineRows(db, entries)) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  return counts;
+}
+
+/** The reasons of the rows inserted (conflicts skipped). */
+async function insertQuarantineRows(db: Queryable, entries: readonly QuarantineEntry[]): Promise<string[]> {
+  if (entries.length === 0) return [];
   const columns = {
     envelopeIds: [] as string[], items: [] as number[], sources: [] as string[], devices: [] as (string | null)[],
     topics: [] as (string | null)[], receivedAts: [] as string[], reasons: [] as string[], messages: [] as string[],
@@ -65,14 +77,15 @@ export async function insertQuarantine(db: Queryable, entries: readonly Quaranti
     columns.payloads.push(payload);
     columns.encodings.push(encoding);
   }
-  const result = await db.query(
+  const result = await db.query<{ reason: string }>(
     `INSERT INTO quarantine (envelope_id, item, source, device_id, topic, received_at, reason, message, payload, payload_encoding)
      SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
                           $7::text[], $8::text[], $9::text[], $10::text[])
-     ON CONFLICT (envelope_id, item) DO NOTHING`,
+     ON CONFLICT (envelope_id, item) DO NOTHING
+     RETURNING reason`,
     Object.values(columns),
   );
-  return result.rowCount;
+  return result.rows.map((row) => row.reason);
 }
 
 export interface QuarantinedMessage {

@@ -19,8 +19,12 @@ function float8Text(value: number): string {
 }
 
 /**
- * Writes a batch in one statement. The unique key (device, metric, time) makes a
- * redelivered or retried reading a no-op, so the return value counts only new rows.
+ * Writes a batch in one statement through `insert_readings` (migration 002), which is
+ * the same call in every mode: in plain PostgreSQL it also records the batch's rollup
+ * partials (folded by maintenance) and creates missing partitions. The unique key (device, metric, time) makes
+ * a redelivered or retried reading a no-op, so the return value counts only new rows.
+ * Parameter arrays (`unnest`) rather than COPY: measured as fast at our batch sizes,
+ * and the same on PGlite (docs/storage.md, "Batch writes").
  */
 export async function insertReadings(db: Queryable, readings: readonly StoredReading[]): Promise<number> {
   if (readings.length === 0) return 0;
@@ -38,13 +42,11 @@ export async function insertReadings(db: Queryable, readings: readonly StoredRea
     qualities.push(reading.qualityCode);
     sourceQualities.push(reading.sourceQuality ?? null);
   }
-  const result = await db.query(
-    `INSERT INTO readings (time, device_num, metric_num, value, quality, source_quality)
-     SELECT * FROM unnest($1::timestamptz[], $2::integer[], $3::smallint[], $4::float8[], $5::smallint[], $6::integer[])
-     ON CONFLICT DO NOTHING`,
+  const result = await db.query<{ inserted: number }>(
+    `SELECT insert_readings($1::timestamptz[], $2::integer[], $3::smallint[], $4::float8[], $5::smallint[], $6::integer[]) AS inserted`,
     [times, devices, metrics, values, qualities, sourceQualities],
   );
-  return result.rowCount;
+  return result.rows[0]?.inserted ?? 0;
 }
 
 export interface RawRangeQuery {
@@ -55,8 +57,10 @@ export interface RawRangeQuery {
   /** Exclusive. */
   to: Date;
   limit: number;
-  /** Resume after this (time, metric) position: the keyset cursor of the previous page. */
+  /** Resume after this (time, metric) position, in `order`: the keyset cursor of the previous page. */
   after: { time: Date; metricNum: number } | undefined;
+  /** By (time, metric), oldest first or newest first. @defaultValue 'asc' */
+  order?: 'asc' | 'desc';
 }
 
 export interface RangeRow {
@@ -75,25 +79,50 @@ interface RangeDbRow {
   source_quality: number | null;
 }
 
-/** Raw readings of one device, ascending by (time, metric). */
+/**
+ * One index range scan per metric, each stopping after `limit` rows, then the merge:
+ * a page costs O(metrics × limit) whatever the range, where one scan of the device's
+ * readings sorted by time would read the whole range first. The cursor bound is also
+ * an index bound (time ≥ or ≤ the cursor's), so deep pages cost the same as the first.
+ */
+const RAW_RANGE_SQL = {
+  asc: `
+    SELECT r.time, m.num AS metric_num, r.value, r.quality, r.source_quality
+    FROM unnest(COALESCE($4::smallint[], (SELECT array_agg(num) FROM metrics))) AS m(num)
+    CROSS JOIN LATERAL (
+      SELECT time, value, quality, source_quality FROM readings
+      WHERE device_num = $1 AND metric_num = m.num AND time >= $2 AND time < $3
+        AND time >= COALESCE($5::timestamptz, '-infinity')
+        AND ($5::timestamptz IS NULL OR time > $5::timestamptz OR m.num > $6::smallint)
+      ORDER BY time LIMIT $7
+    ) r
+    ORDER BY r.time, m.num
+    LIMIT $7`,
+  desc: `
+    SELECT r.time, m.num AS metric_num, r.value, r.quality, r.source_quality
+    FROM unnest(COALESCE($4::smallint[], (SELECT array_agg(num) FROM metrics))) AS m(num)
+    CROSS JOIN LATERAL (
+      SELECT time, value, quality, source_quality FROM readings
+      WHERE device_num = $1 AND metric_num = m.num AND time >= $2 AND time < $3
+        AND time <= COALESCE($5::timestamptz, 'infinity')
+        AND ($5::timestamptz IS NULL OR time < $5::timestamptz OR m.num < $6::smallint)
+      ORDER BY time DESC LIMIT $7
+    ) r
+    ORDER BY r.time DESC, m.num DESC
+    LIMIT $7`,
+};
+
+/** Raw readings of one device, by (time, metric) ascending or descending. */
 export async function queryRawRange(db: Queryable, query: RawRangeQuery): Promise<RangeRow[]> {
-  const result = await db.query<RangeDbRow>(
-    `SELECT time, metric_num, value, quality, source_quality FROM readings
-     WHERE device_num = $1 AND time >= $2 AND time < $3
-       AND ($4::smallint[] IS NULL OR metric_num = ANY($4::smallint[]))
-       AND ($5::timestamptz IS NULL OR (time, metric_num) > ($5::timestamptz, $6::smallint))
-     ORDER BY time, metric_num
-     LIMIT $7`,
-    [
-      query.deviceNum,
-      query.from.toISOString(),
-      query.to.toISOString(),
-      query.metricNums === undefined ? null : [...query.metricNums],
-      query.after?.time.toISOString() ?? null,
-      query.after?.metricNum ?? null,
-      query.limit,
-    ],
-  );
+  const result = await db.query<RangeDbRow>(RAW_RANGE_SQL[query.order ?? 'asc'], [
+    query.deviceNum,
+    query.from.toISOString(),
+    query.to.toISOString(),
+    query.metricNums === undefined ? null : [...query.metricNums],
+    query.after?.time.toISOString() ?? null,
+    query.after?.metricNum ?? null,
+    query.limit,
+  ]);
   return result.rows.map((row) => ({
     time: new Date(row.time),
     metricNum: row.metric_num,

@@ -154,6 +154,29 @@ describe.each(STORAGE_MODES)('storage contract, readings: $name', (mode) => {
       expect(pages.map((page) => page.length)).toEqual([...Array<number>(14).fill(7), 2]);
       expect(pages.flat()).toEqual(expectedRange(batch));
     });
+
+    it('pages newest first with the same cursor: exactly the ascending answer reversed, within from/to and the metric filter', async () => {
+      const device = await ownDevice();
+      const { nums } = await ownMetrics(9);
+      const batch = [5, 0, 3, 1, 4, 2].flatMap((second) => nums.map((metric) => reading(device, metric, at(second), metric * 10 + second)));
+      await insertReadings(db, batch);
+      const wanted = nums.filter((_, index) => index % 3 !== 1);
+
+      const pages: RangeRow[][] = [];
+      let after: { time: Date; metricNum: number } | undefined;
+      for (;;) {
+        const page = await queryRawRange(db, { deviceNum: device, metricNums: wanted, from: at(1), to: at(5), limit: 4, after, order: 'desc' });
+        pages.push(page);
+        const last = page.at(-1);
+        if (page.length < 4 || last === undefined) break;
+        after = { time: last.time, metricNum: last.metricNum };
+        expect(pages.length).toBeLessThan(100);
+      }
+      const inRange = batch.filter((r) => r.time >= at(1) && r.time < at(5) && wanted.includes(r.metricNum));
+      expect(pages.flat()).toEqual(expectedRange(inRange).reverse());
+      expect(pages.map((page) => page.length)).toEqual([4, 4, 4, 4, 4, 4, 0]);
+      expect(pages[0]![0]).toMatchObject({ time: at(4), metricNum: Math.max(...wanted) });
+    });
   });
 
   describe('queryLatest', () => {

@@ -17,13 +17,18 @@ import { noteTimescaleServerSkipped, STORAGE_MODES } from '../test/support/stora
 noteTimescaleServerSkipped();
 
 const VERSIONS = MIGRATIONS.map((migration) => migration.version).sort((a, b) => a - b);
-const TABLES = ['api_keys', 'devices', 'metrics', 'quarantine', 'readings', 'schema_migrations'];
+// Relations the app reads and writes, the same in every mode: tables, partitioned tables,
+// and the rollups (continuous aggregates are views in TimescaleDB, tables in plain PostgreSQL).
+const TABLES = [
+  'api_keys', 'devices', 'metrics', 'quarantine', 'readings', 'rollup_1h', 'rollup_1m', 'schema_migrations', 'sparkplug_births', 'sparkplug_edges',
+  'storage_settings',
+];
 
 /** Everything a migration could change, read from the catalogues rather than through our code. */
 async function schemaSnapshot(db: Queryable) {
   const read = async (sql: string) => (await db.query(sql)).rows;
   return {
-    tables: (await read(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)).map((row) => row.tablename),
+    tables: (await read(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`)).map((row) => row.table_name),
     columns: await read(`
       SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity
       FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`),
@@ -79,14 +84,25 @@ describe.each(STORAGE_MODES)('storage contract: $name', (mode) => {
       expect(await schemaSnapshot(db)).toEqual(before);
     });
 
-    it('make readings a hypertable where TimescaleDB is installed, and a plain table elsewhere', async () => {
+    it('make readings a hypertable with continuous-aggregate rollups where TimescaleDB is installed, and range-partitioned tables behind the rollup views elsewhere', async () => {
       const catalogue = await db.query<{ present: boolean }>(`SELECT to_regclass('timescaledb_information.hypertables') IS NOT NULL AS present`);
-      const hypertables = catalogue.rows[0]?.present
-        ? (await db.query<{ hypertable_name: string }>(
-            `SELECT hypertable_name FROM timescaledb_information.hypertables WHERE hypertable_schema = 'public'`,
-          )).rows.map((row) => row.hypertable_name)
-        : [];
-      expect(hypertables).toEqual(mode.timescale ? ['readings'] : []);
+      const timescaleRows = async (sql: string) => (catalogue.rows[0]?.present ? (await db.query<{ name: string }>(sql)).rows.map((row) => row.name) : []);
+      expect(await timescaleRows(`SELECT hypertable_name AS name FROM timescaledb_information.hypertables WHERE hypertable_schema = 'public'`))
+        .toEqual(mode.timescale ? ['readings'] : []);
+      expect(await timescaleRows(`SELECT view_name AS name FROM timescaledb_information.continuous_aggregates ORDER BY view_name`))
+        .toEqual(mode.timescale ? ['rollup_1h', 'rollup_1m'] : []);
+      const partitioned = await db.query<{ name: string; key: string }>(
+        `SELECT n.nspname || '.' || c.relname AS name, pg_get_partkeydef(c.oid) AS key
+         FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace ORDER BY 1`,
+      );
+      expect(partitioned.rows).toEqual(
+        mode.timescale ? [] : [
+          { name: 'public.readings', key: 'RANGE ("time")' },
+          { name: 'storage_internal.rollup_1h', key: 'RANGE (bucket)' },
+          { name: 'storage_internal.rollup_1m', key: 'RANGE (bucket)' },
+        ],
+      );
       expect(await tableExists(db, 'readings')).toBe(true);
     });
 

@@ -22,8 +22,11 @@ export async function authenticateDevice(
     return { ok: false, detail: 'username is not a valid device id' };
   }
   const credentials = await findDeviceCredentials(db, username);
-  const matches = await verifyDeviceSecret(secret, credentials?.secretHash ?? DUMMY_HASH);
+  // Sparkplug devices behind an edge node have no secret of their own: they cost a scrypt too.
+  const hasSecret = credentials?.secretHash.startsWith('scrypt$') === true;
+  const matches = await verifyDeviceSecret(secret, hasSecret ? (credentials?.secretHash ?? DUMMY_HASH) : DUMMY_HASH);
   if (credentials === undefined) return { ok: false, detail: 'unknown device' };
+  if (!hasSecret) return { ok: false, detail: 'device has no MQTT credentials (it is reached through its edge node)' };
   if (!matches) return { ok: false, detail: 'wrong secret' };
   if (credentials.disabled) return { ok: false, detail: 'device is disabled' };
   return { ok: true, deviceId: username };

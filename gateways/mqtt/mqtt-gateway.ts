@@ -5,12 +5,13 @@ import type { IncomingMessage } from 'node:http';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { encodePayload, type RawEnvelope } from '../../contracts/envelope.js';
 import type { MqttRefusal } from '../../contracts/error-codes.js';
-import { deviceTopicPrefix } from '../../contracts/topics.js';
 import type { EnvelopeBatcher } from '../../queue/envelope-batcher.js';
 import type { Queryable } from '../../storage/database.js';
+import { createConnectionOrderer, type ConnectionState } from './connection-order.js';
 import { authenticateDevice } from './device-authenticator.js';
 import { listenTcp, listenWebSocket, type Listener } from './listeners.js';
 import { guardPacketSize } from './packet-size-guard.js';
+import { deviceOfWill, publishTopicKind, subscriptionAllowed, type TopicKind } from './topic-rules.js';
 
 export interface MqttGatewayOptions {
   host: string;
@@ -51,6 +52,7 @@ export interface MqttGateway {
 // MQTT 3.1.1 CONNACK return codes (MQTT-3.2.2.3).
 const BAD_USERNAME_OR_PASSWORD = 4;
 const SERVER_UNAVAILABLE = 3;
+const NOT_AUTHORIZED = 5;
 
 function connackError(message: string, returnCode: number): Error & { returnCode: number } {
   return Object.assign(new Error(message), { returnCode });
@@ -59,14 +61,51 @@ function connackError(message: string, returnCode: number): Error & { returnCode
 export async function createMqttGateway(options: MqttGatewayOptions, deps: MqttGatewayDeps): Promise<MqttGateway> {
   const events = new EventEmitter<MqttGatewayEvents>();
   const deviceOf = new WeakMap<Client, string>();
+  const willTopicOf = new WeakMap<Client, string>();
+  const connectionOf = new WeakMap<Client, ConnectionState>();
+  const orderer = createConnectionOrderer();
   const refuse = (refused: Refused) => events.emit('refused', refused);
 
+  /** Wraps the message untouched and waits until its batch is a job in Redis. */
+  function enqueue(client: Client | null, deviceId: string, kind: TopicKind, packet: { topic: string; payload: string | Buffer }, done: (error: Error | null) => void): void {
+    const connection = client === null ? undefined : connectionOf.get(client);
+    const envelope: RawEnvelope = {
+      id: randomUUID(),
+      source: 'mqtt',
+      deviceId,
+      topic: packet.topic,
+      receivedAtMs: Date.now(),
+      ...encodePayload(typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload),
+      ...(kind === 'sparkplug' && connection !== undefined ? { order: orderer.next(connection) } : {}),
+    };
+    deps.batcher.add(envelope).then(
+      () => done(null),
+      (error: Error) => {
+        refuse({ reason: 'queue_unavailable', clientId: client?.id, deviceId, detail: error.message });
+        done(error);
+      },
+    );
+  }
+
   const hooks: AedesOptions = {
+    // The will is set at CONNECT; it is checked once the device is known (authenticate).
+    preConnect(client, packet, done) {
+      if (packet.will) willTopicOf.set(client, packet.will.topic);
+      done(null, true);
+    },
+
     authenticate(client, username, password, done) {
       authenticateDevice(deps.db, username, password).then(
         (result) => {
+          const willTopic = willTopicOf.get(client);
+          if (result.ok && willTopic !== undefined && publishTopicKind(willTopic, result.deviceId) === undefined) {
+            // A Sparkplug NDEATH is a will (Sparkplug 3.0 §6.4.11): it must be a topic the device may publish.
+            refuse({ reason: 'topic_not_allowed', clientId: client.id, deviceId: result.deviceId, detail: `will on "${willTopic}"` });
+            return done(connackError('not authorized', NOT_AUTHORIZED) as never, false);
+          }
           if (result.ok) {
             deviceOf.set(client, result.deviceId);
+            connectionOf.set(client, orderer.opened(result.deviceId));
             return done(null, true);
           }
           refuse({ reason: 'bad_credentials', clientId: client.id, deviceId: username, detail: result.detail });
@@ -82,36 +121,28 @@ export async function createMqttGateway(options: MqttGatewayOptions, deps: MqttG
 
     // The publish pipeline: authorise the topic, then make the message durable. aedes
     // writes PUBACK only after this callback succeeds; an error closes the connection
-    // without PUBACK, so a QoS 1 device resends.
+    // without PUBACK, so a QoS 1 device resends. Wills take the same path (aedes passes
+    // them here when a connection drops), so a Sparkplug NDEATH is stored like the rest.
     authorizePublish(client, packet, done) {
-      if (client === null) return done(null); // the broker's own messages (wills, $SYS)
+      // Telemetry is stored, not kept as retained broker state (which would grow without bound).
+      packet.retain = false;
+      if (client === null) {
+        // A will of a client whose broker node died, published by this node.
+        const owner = deviceOfWill(packet.topic);
+        return owner === undefined ? done(null) : enqueue(null, owner.deviceId, owner.kind, packet, done);
+      }
       const deviceId = deviceOf.get(client);
-      if (deviceId === undefined || !packet.topic.startsWith(deviceTopicPrefix(deviceId))) {
+      const kind = deviceId === undefined ? undefined : publishTopicKind(packet.topic, deviceId);
+      if (deviceId === undefined || kind === undefined) {
         refuse({ reason: 'topic_not_allowed', clientId: client.id, deviceId, detail: `publish to "${packet.topic}"` });
         return done(new Error('topic not allowed'));
       }
-      // Telemetry is stored, not kept as retained broker state (which would grow without bound).
-      packet.retain = false;
-      const envelope: RawEnvelope = {
-        id: randomUUID(),
-        source: 'mqtt',
-        deviceId,
-        topic: packet.topic,
-        receivedAtMs: Date.now(),
-        ...encodePayload(typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload),
-      };
-      deps.batcher.add(envelope).then(
-        () => done(null),
-        (error: Error) => {
-          refuse({ reason: 'queue_unavailable', clientId: client.id, deviceId, detail: error.message });
-          done(error);
-        },
-      );
+      enqueue(client, deviceId, kind, packet, done);
     },
 
     authorizeSubscribe(client, subscription, done) {
       const deviceId = deviceOf.get(client);
-      if (deviceId !== undefined && subscription.topic.startsWith(deviceTopicPrefix(deviceId))) return done(null, subscription);
+      if (deviceId !== undefined && subscriptionAllowed(subscription.topic, deviceId)) return done(null, subscription);
       refuse({ reason: 'topic_not_allowed', clientId: client.id, deviceId, detail: `subscribe to "${subscription.topic}"` });
       done(null, null); // SUBACK 0x80 for this filter (MQTT-3.9.3), the connection stays
     },

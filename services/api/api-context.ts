@@ -1,3 +1,4 @@
+import type { DeviceProfile } from '../../contracts/device-profile.js';
 import type { MetricDefinition } from '../../contracts/metric-catalogue.js';
 import type { Database } from '../../storage/database.js';
 import type { MetricDictionary } from '../../storage/metric-dictionary.js';
@@ -20,4 +21,6 @@ export interface ApiContext {
   mqtt: { port: number; wsPort: number | undefined };
   /** Largest page of raw readings. */
   maxReadings: number;
+  /** Vendor profiles a device may be registered with (DEVICE_PROFILES_FILE). @defaultValue none */
+  profiles?: ReadonlyMap<string, DeviceProfile>;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawEnvelope } from '../../contracts/envelope.js';
-import { METRIC_CATALOGUE } from '../../contracts/metric-catalogue.js';
+import { BUILTIN_CATALOGUE, METRIC_CATALOGUE } from '../../contracts/metric-catalogue.js';
 import { createIngestQueue } from '../../queue/ingest-queue.js';
 import type { Database } from '../../storage/database.js';
 import { insertDevice } from '../../storage/devices-store.js';
@@ -38,7 +38,7 @@ describe('ingest worker on a real PostgreSQL server and Redis', () => {
     await testDb?.drop();
   });
 
-  const deps = () => ({ db, dictionary, catalogue: METRIC_CATALOGUE, maxFutureSkewMs: 600_000 });
+  const deps = () => ({ db, dictionary, catalogue: BUILTIN_CATALOGUE, maxFutureSkewMs: 600_000 });
   const count = async (sql: string, params: unknown[] = []) => (await db.query<{ n: number }>(sql, params)).rows[0]?.n;
 
   it('retries a batch whose write failed (table briefly missing) until it is stored, exactly once', async () => {
@@ -54,6 +54,8 @@ describe('ingest worker on a real PostgreSQL server and Redis', () => {
       await db.query('ALTER TABLE readings_away RENAME TO readings');
       await eventually(async () => ((await count(`SELECT count(*)::int AS n FROM readings WHERE time = '2026-11-01T00:00:00Z'`)) === 1 ? true : undefined), 20_000, 'the retried batch');
       expect((await queue.counts()).failed).toBe(0);
+      await eventually(async () => (worker.totals.stored === 1 ? true : undefined), 10_000, 'the running totals');
+      expect(worker.totals).toEqual({ stored: 1, duplicates: 0, quarantined: 0, quarantinedByReason: {} });
     } finally {
       await db.query('ALTER TABLE IF EXISTS readings_away RENAME TO readings');
       await worker.close();
@@ -69,8 +71,9 @@ describe('ingest worker on a real PostgreSQL server and Redis', () => {
     ];
     const first = await storeEnvelopes(batch, deps());
     const second = await storeEnvelopes(batch, deps());
-    expect(first).toEqual({ stored: 1, duplicates: 0, quarantined: 3 });
-    expect(second).toEqual({ stored: 0, duplicates: 1, quarantined: 3 });
+    expect(first).toEqual({ stored: 1, duplicates: 0, quarantined: 3, quarantinedByReason: { device_unknown: 1, payload_not_json: 1, value_out_of_range: 1 } });
+    // The second run writes nothing new, and counts nothing twice.
+    expect(second).toEqual({ stored: 0, duplicates: 1, quarantined: 0, quarantinedByReason: {} });
     expect(await count(`SELECT count(*)::int AS n FROM quarantine WHERE envelope_id = ANY($1::text[])`, [batch.map((e) => e.id)])).toBe(3);
     const reasons = await db.query<{ reason: string }>('SELECT reason FROM quarantine WHERE envelope_id = ANY($1::text[]) ORDER BY reason', [batch.map((e) => e.id)]);
     expect(reasons.rows.map((row) => row.reason)).toEqual(['device_unknown', 'payload_not_json', 'value_out_of_range']);

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Worker, type Job } from 'bullmq';
+import type { QuarantineReason } from '../../contracts/error-codes.js';
 import { INGEST_QUEUE_NAME, type IngestJobData, type IngestJobResult } from '../../contracts/queue.js';
 import { INGEST_BACKOFF_TYPE } from '../../queue/ingest-queue.js';
 import { redisConnection } from '../../queue/redis-connection.js';
@@ -22,8 +23,17 @@ export interface IngestWorkerEvents {
   error: [error: Error];
 }
 
+/** Running totals of this worker process since it started, for metrics (issue 5 exports them). */
+export interface IngestTotals {
+  stored: number;
+  duplicates: number;
+  quarantined: number;
+  quarantinedByReason: Partial<Record<QuarantineReason, number>>;
+}
+
 export interface IngestWorker {
   readonly events: EventEmitter<IngestWorkerEvents>;
+  readonly totals: Readonly<IngestTotals>;
   readonly worker: Worker<IngestJobData, IngestJobResult>;
   close(): Promise<void>;
 }
@@ -38,7 +48,7 @@ export function createIngestWorker(options: IngestWorkerOptions, deps: StoreEnve
   const maxBackoffMs = options.maxBackoffMs ?? 60_000;
   const worker = new Worker<IngestJobData, IngestJobResult>(
     INGEST_QUEUE_NAME,
-    async (job: Job<IngestJobData, IngestJobResult>) => storeEnvelopes(job.data.envelopes, deps),
+    async (job: Job<IngestJobData, IngestJobResult>) => storeEnvelopes(job.data.envelopes, deps, job.attemptsMade),
     {
       connection: redisConnection(options.redisUrl),
       prefix: options.prefix,
@@ -49,7 +59,16 @@ export function createIngestWorker(options: IngestWorkerOptions, deps: StoreEnve
       },
     },
   );
-  worker.on('completed', (job, result) => events.emit('stored', { ...result, jobId: job.id ?? '' }));
+  const totals: IngestTotals = { stored: 0, duplicates: 0, quarantined: 0, quarantinedByReason: {} };
+  worker.on('completed', (job, result) => {
+    totals.stored += result.stored;
+    totals.duplicates += result.duplicates;
+    totals.quarantined += result.quarantined;
+    for (const [reason, count] of Object.entries(result.quarantinedByReason) as [QuarantineReason, number][]) {
+      totals.quarantinedByReason[reason] = (totals.quarantinedByReason[reason] ?? 0) + count;
+    }
+    events.emit('stored', { ...result, jobId: job.id ?? '' });
+  });
   worker.on('failed', (job, error) => events.emit('failed', { jobId: job?.id, attemptsMade: job?.attemptsMade ?? 0, error }));
   worker.on('error', (error) => events.emit('error', error));
   // Nobody may be listening for 'error' (tests); an unheard 'error' would throw.
@@ -58,6 +77,7 @@ export function createIngestWorker(options: IngestWorkerOptions, deps: StoreEnve
   let closing: Promise<void> | undefined;
   return {
     events,
+    totals,
     worker,
     close() {
       // Waits for active jobs to finish, so a graceful stop commits in-flight batches.

@@ -44,7 +44,10 @@ export const initialSchema: Migration = {
         quality smallint NOT NULL DEFAULT 0,
         source_quality integer,
         CONSTRAINT readings_series_time UNIQUE (device_num, metric_num, time)
-      )`);
+      )${storage.timescale ? '' : ' PARTITION BY RANGE (time)'}`);
+    // TimescaleDB chunks by time itself; plain PostgreSQL gets native range partitions,
+    // created by migration 002's functions (the unique key holds the partition key, as
+    // PostgreSQL requires). Either way the chunk width is reset from the settings at start.
     if (storage.timescale) {
       await tx.query(`SELECT create_hypertable('readings', by_range('time', INTERVAL '1 day'))`);
     }

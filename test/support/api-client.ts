@@ -38,7 +38,7 @@ export interface RegisteredDevice {
 export async function registerDevice(
   baseUrl: string,
   adminKey: string,
-  device: { id: string; domain: string; name?: string },
+  device: { id: string; domain: string; name?: string; profile?: string },
 ): Promise<RegisteredDevice> {
   const answer = await api<RegisteredDevice>(baseUrl, 'POST', '/api/v1/devices', {
     key: adminKey,

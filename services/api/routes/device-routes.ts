@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { DOMAINS, type Domain } from '../../../contracts/metric-catalogue.js';
+import { PROFILE_NAME_PATTERN } from '../../../contracts/device-profile.js';
 import { DEVICE_ID_PATTERN, telemetryTopic } from '../../../contracts/topics.js';
 import { findDevice, insertDevice, listDevices, type Device } from '../../../storage/devices-store.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../auth/device-secrets.js';
 import type { ApiContext } from '../api-context.js';
-import { ProblemError } from '../problem.js';
+import { badParameter, ProblemError } from '../problem.js';
 
 export function deviceJson(device: Device) {
   return {
@@ -14,6 +15,9 @@ export function deviceJson(device: Device) {
     disabled: device.disabled,
     createdAt: device.createdAt.toISOString(),
     updatedAt: device.updatedAt.toISOString(),
+    profile: device.profile ?? null,
+    parent: device.parentId ?? null,
+    online: device.online ?? null,
   };
 }
 
@@ -32,6 +36,7 @@ const createBody = {
     domain: { type: 'string', enum: [...DOMAINS] },
     // Control characters (U+0000 above all, which PostgreSQL text cannot hold) are refused.
     name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
+    profile: { type: 'string', pattern: PROFILE_NAME_PATTERN.source, description: 'Vendor profile (DEVICE_PROFILES_FILE) its telemetry is decoded with.' },
   },
 } as const;
 
@@ -48,7 +53,11 @@ const listQuery = {
 export async function deviceRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
   app.post('/api/v1/devices', { schema: { body: createBody } }, async (request, reply) => {
     await context.requireRole(request, 'admin');
-    const body = request.body as { id: string; domain: Domain; name: string };
+    const body = request.body as { id: string; domain: Domain; name: string; profile?: string };
+    if (body.profile !== undefined && context.profiles?.has(body.profile) !== true) {
+      const known = [...(context.profiles?.keys() ?? [])];
+      throw badParameter('body', 'profile', `no vendor profile "${body.profile}"; ${known.length > 0 ? `known: ${known.join(', ')}` : 'DEVICE_PROFILES_FILE defines none'}`);
+    }
     // The secret exists in clear only in this answer; the database keeps its scrypt hash.
     const password = generateDeviceSecret();
     const device = await insertDevice(context.db, { ...body, secretHash: await hashDeviceSecret(password) });

@@ -32,6 +32,10 @@ export interface Config {
   batchMaxWaitMs: number;
   workerConcurrency: number;
   apiMaxRangeReadings: number;
+  /** Requests per minute per API key (per client address without one); 0 turns the limit off. */
+  apiRateLimitPerMinute: number;
+  /** Browser origins allowed by CORS, or `*`; unset: no CORS headers (same-origin only). */
+  apiCorsOrigins: readonly string[] | undefined;
   /** JSON or YAML file of metrics, aliases and units added to the built-in catalogue. */
   metricCatalogueFile: string | undefined;
   /** JSON or YAML file of vendor payload profiles. */
@@ -56,6 +60,18 @@ export interface Config {
   opcuaPkiDir: string | undefined;
   /** Values held per OPC UA server while the queue is unreachable. */
   opcuaBacklogMaxValues: number;
+  /** Issue 7: how often the worker role checks for offline devices. */
+  offlineCheckIntervalMs: number;
+  /** How often a device is expected to report, unless its own `expected_interval_s` says otherwise. */
+  deviceExpectedIntervalS: number;
+  /** A device is offline after its expected interval × this much silence. */
+  deviceOfflineFactor: number;
+  /** Where alert changes are POSTed; unset: no webhook. */
+  alertWebhookUrl: string | undefined;
+  /** HMAC-SHA256 key of the webhook signature header. */
+  alertWebhookSecret: string | undefined;
+  /** JSON or YAML list of alert rules seeded at start when their id is absent. */
+  alertRulesFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -137,6 +153,14 @@ const apiKey: Parse<string> = (raw) => {
   return raw;
 };
 
+const corsOrigins: Parse<readonly string[]> = (raw) => {
+  const origins = raw.split(',').map((origin) => origin.trim()).filter(Boolean);
+  if (origins.length === 1 && origins[0] === '*') return origins;
+  const bad = origins.filter((origin) => !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin));
+  if (bad.length > 0 || origins.length === 0) throw new Error(`must be "*" or comma-separated origins like https://dashboard.example.org, got ${bad.map((origin) => `"${origin}"`).join(', ') || 'none'}`);
+  return origins;
+};
+
 const queuePrefix: Parse<string> = (raw) => {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(raw)) throw new Error(`must be 1–32 letters, digits, "_" or "-", got "${raw}"`);
   return raw;
@@ -163,6 +187,8 @@ export const CONFIG_VARIABLES = [
   variable({ key: 'batchMaxWaitMs', env: 'INGEST_BATCH_MAX_WAIT_MS', defaultText: '10', defaultValue: 10, parse: integer(0, 5000), description: '…or when its first message has waited this long (ms). Devices get PUBACK after the send.' }),
   variable({ key: 'workerConcurrency', env: 'WORKER_CONCURRENCY', defaultText: '4', defaultValue: 4, parse: integer(1, 256), description: 'Queue jobs one worker process handles at once.' }),
   variable({ key: 'apiMaxRangeReadings', env: 'API_MAX_READINGS', defaultText: '10000', defaultValue: 10000, parse: integer(1, 1000000), description: 'Largest page of raw readings one request may ask for.' }),
+  variable({ key: 'apiRateLimitPerMinute', env: 'API_RATE_LIMIT_PER_MINUTE', defaultText: '6000', defaultValue: 6000, parse: integer(0, 1_000_000), description: 'Requests per minute each API key may make (each client address, without a key); more are answered 429. 0 turns the limit off.' }),
+  variable({ key: 'apiCorsOrigins', env: 'API_CORS_ORIGINS', defaultText: 'unset: no CORS headers', defaultValue: undefined, parse: corsOrigins, description: 'Browser origins that may call the API (comma-separated, e.g. https://grafana.example.org), or * for any.' }),
   variable({ key: 'metricCatalogueFile', env: 'METRIC_CATALOGUE_FILE', defaultText: 'unset: the built-in catalogue only', defaultValue: undefined, parse: nonEmpty, description: 'JSON or YAML file adding metrics, aliases and units to the catalogue (docs/metrics.md); checked at start.' }),
   variable({ key: 'deviceProfilesFile', env: 'DEVICE_PROFILES_FILE', defaultText: 'unset: no vendor profiles', defaultValue: undefined, parse: nonEmpty, description: 'JSON or YAML file of vendor payload profiles (docs/payloads.md); checked at start.' }),
   variable({ key: 'maxFutureSkewMs', env: 'INGEST_MAX_FUTURE_SKEW_MS', defaultText: '600000', defaultValue: 600000, parse: integer(0, 7 * 24 * 3600 * 1000), description: 'Readings timestamped further ahead of the worker clock than this (ms) are quarantined.' }),
@@ -175,6 +201,12 @@ export const CONFIG_VARIABLES = [
   variable({ key: 'opcuaConfigFile', env: 'OPCUA_CONFIG_FILE', defaultText: 'unset: the opcua role connects to no server', defaultValue: undefined, parse: nonEmpty, description: 'YAML or JSON mapping of OPC UA servers and nodes to devices and metrics (docs/opcua.md); checked at start.' }),
   variable({ key: 'opcuaPkiDir', env: 'OPCUA_PKI_DIR', defaultText: 'unset: DATA_DIR/opcua-pki', defaultValue: undefined, parse: nonEmpty, description: "The OPC UA gateway's own certificate and the server certificates it trusts; created on first start." }),
   variable({ key: 'opcuaBacklogMaxValues', env: 'OPCUA_BACKLOG_MAX_VALUES', defaultText: '10000', defaultValue: 10000, parse: integer(10, 10_000_000), description: 'OPC UA values held per server while Redis is unreachable; beyond, the oldest are dropped and counted.' }),
+  variable({ key: 'offlineCheckIntervalMs', env: 'DEVICE_OFFLINE_CHECK_INTERVAL_MS', defaultText: '30000', defaultValue: 30000, parse: integer(1000, 3_600_000), description: 'How often the worker role looks for silent devices and opens or clears their offline alerts (ms).' }),
+  variable({ key: 'deviceExpectedIntervalS', env: 'DEVICE_EXPECTED_INTERVAL_S', defaultText: '300', defaultValue: 300, parse: integer(1, 86_400), description: 'How often a device is expected to report (s), for devices without their own interval.' }),
+  variable({ key: 'deviceOfflineFactor', env: 'DEVICE_OFFLINE_FACTOR', defaultText: '3', defaultValue: 3, parse: integer(1, 100), description: 'A device is offline after its expected interval × this factor without readings (docs/alerts.md).' }),
+  variable({ key: 'alertWebhookUrl', env: 'ALERT_WEBHOOK_URL', defaultText: 'unset: no webhook', defaultValue: undefined, parse: url(['http:', 'https:']), description: 'Alert changes are POSTed here as JSON, with retries, by the worker role (docs/alerts.md).' }),
+  variable({ key: 'alertWebhookSecret', env: 'ALERT_WEBHOOK_SECRET', defaultText: 'unset', defaultValue: undefined, parse: apiKey, description: 'Key of the x-urbansense-signature HMAC-SHA256 header (at least 16 characters); required with ALERT_WEBHOOK_URL.' }),
+  variable({ key: 'alertRulesFile', env: 'ALERT_RULES_FILE', defaultText: 'unset: the default rules only', defaultValue: undefined, parse: nonEmpty, description: 'JSON or YAML list of alert rules added at start when their id is absent (docs/alerts.md); checked at start.' }),
 ] as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -198,6 +230,7 @@ export function parseConfig(env: Environment): Readonly<Config> {
   if (problems.length === 0) problems.push(...storageSettingsProblems(storageSettingsOf(config as unknown as Config)));
   // ROLES=all runs an idle opcua role without a mapping; naming the role means wanting it to work.
   if (/(^|,)\s*opcua\s*(,|$)/i.test(env.ROLES ?? '') && config.opcuaConfigFile === undefined) problems.push('ROLES names opcua, which needs OPCUA_CONFIG_FILE (docs/opcua.md)');
+  if (config.alertWebhookUrl !== undefined && config.alertWebhookSecret === undefined && !problems.some((problem) => problem.startsWith('ALERT_WEBHOOK_SECRET'))) problems.push('ALERT_WEBHOOK_URL needs ALERT_WEBHOOK_SECRET, the key receivers check signatures with');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config as unknown as Config);
 }

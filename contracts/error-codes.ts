@@ -47,6 +47,7 @@ export const API_PROBLEMS = {
   conflict: 'The resource exists already.',
   payload_too_large: 'The request body is larger than the API accepts.',
   unsupported_media_type: 'The body is not application/json.',
+  too_many_requests: "The API key (or, without one, the client address) sent more requests than API_RATE_LIMIT_PER_MINUTE allows; retry after the `retry-after` seconds.",
   unavailable: 'A dependency (database, Redis) is not reachable.',
   internal: 'An unexpected error; the details are in the server log under the request id.',
 } as const;

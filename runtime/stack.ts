@@ -9,7 +9,17 @@ import { createEnvelopeBatcher } from '../queue/envelope-batcher.js';
 import { createIngestQueue, type IngestQueue } from '../queue/ingest-queue.js';
 import { createRoleGuard } from '../services/api/authenticate.js';
 import { createApi, type Api } from '../services/api/create-api.js';
+import { createStackMetrics } from './stack-metrics.js';
+import { createLiveFeed } from '../services/live/live-feed.js';
+import { createLivePublisher } from '../services/live/live-publisher.js';
+import { evaluateAlertRules } from '../services/alerts/evaluate-batch.js';
+import { DEFAULT_RULES } from '../services/alerts/default-rules.js';
+import { createAlertWebhooks, type AlertWebhooks } from '../services/alerts/alert-webhooks.js';
+import type { AlertChanges } from '../services/alerts/evaluate-batch.js';
+import { createOfflineMonitor } from '../services/alerts/offline-monitor.js';
+import { loadRulesFile } from '../services/alerts/rules-file.js';
 import { createIngestWorker, type IngestWorker } from '../services/ingest/ingest-worker.js';
+import { seedRules } from '../storage/alert-rules-store.js';
 import type { Database } from '../storage/database.js';
 import { loadMetricDictionary } from '../storage/metric-dictionary.js';
 import { migrate, type MigrationReport } from '../storage/migrate.js';
@@ -51,6 +61,7 @@ export async function startStack(config: Readonly<Config>, logger: Logger): Prom
     // The catalogue and vendor profiles files are checked before anything starts.
     const { catalogue, profiles } = await loadCatalogueConfiguration(config);
     const opcuaMapping = await loadOpcuaMapping(config, catalogue);
+    const fileRules = config.alertRulesFile === undefined ? [] : await loadRulesFile(config.alertRulesFile, (key) => catalogue.metrics.has(key));
     await mkdir(config.dataDir, { recursive: true });
     let redisUrl = config.redisUrl;
     if (redisUrl === undefined) {
@@ -65,15 +76,40 @@ export async function startStack(config: Readonly<Config>, logger: Logger): Prom
     const storageMode = storageModeOf(db.kind, storage.capabilities);
     logger.info({ component: 'storage', mode: storageMode, migrationsApplied: storage.applied }, `storage: ${describeStorageMode(storageMode, storage.capabilities)}`);
     const dictionary = await loadMetricDictionary(db, [...catalogue.metrics.keys()]);
+    // Issue 7: the shipped alert rules whose id is absent (ON CONFLICT DO NOTHING: safe in every process at once).
+    const rulesSeeded = (await seedRules(db, DEFAULT_RULES)) + (await seedRules(db, fileRules, false));
+    if (rulesSeeded > 0) logger.info({ component: 'alerts', rulesSeeded }, `alerts: ${rulesSeeded} rules added (defaults and ALERT_RULES_FILE)`);
 
     const queue = createIngestQueue({ redisUrl, prefix: config.queuePrefix });
     steps.push({ name: 'queue', close: () => queue.close() });
 
     let worker: IngestWorker | undefined;
+    // Issue 7: alert changes, after their transaction committed: logged, and POSTed when ALERT_WEBHOOK_URL is set.
+    let webhooks: AlertWebhooks | undefined;
+    if (config.roles.includes('worker') && config.alertWebhookUrl !== undefined && config.alertWebhookSecret !== undefined) {
+      const hooks = createAlertWebhooks({ redisUrl, prefix: config.queuePrefix, url: config.alertWebhookUrl, secret: config.alertWebhookSecret });
+      hooks.events.on('failed', ({ eventId, attemptsMade, error }) => logger.warn({ component: 'alerts', eventId, attemptsMade, err: error }, 'alert webhook delivery failed'));
+      webhooks = hooks;
+      // Pushed before the worker, so it closes after the worker that publishes to it.
+      steps.push({ name: 'alert webhooks', close: () => hooks.close() });
+    }
+    const alertsChanged = ({ opened, cleared }: AlertChanges) => {
+      for (const alert of opened) logger.warn({ component: 'alerts', alert }, `alert opened: ${alert.ruleId} on ${alert.deviceId}`);
+      for (const alert of cleared) logger.info({ component: 'alerts', alert }, `alert cleared: ${alert.ruleId} on ${alert.deviceId}`);
+      webhooks?.publish({ opened, cleared }).catch((error: unknown) => logger.error({ component: 'alerts', err: error }, 'alert webhook not queued'));
+    };
     if (config.roles.includes('worker')) {
+      // Issue 5: committed readings onto the Redis stream behind GET /api/v1/stream. Closed after the worker (steps close in reverse).
+      const live = createLivePublisher({ redisUrl, prefix: config.queuePrefix });
+      steps.push({ name: 'live publisher', close: () => live.close() });
       worker = createIngestWorker(
         { redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency },
-        { db, dictionary, catalogue, profiles, maxFutureSkewMs: config.maxFutureSkewMs },
+        {
+          db, dictionary, catalogue, profiles, maxFutureSkewMs: config.maxFutureSkewMs,
+          readingsCommitted: (readings) => live.published(readings),
+          evaluateAlerts: evaluateAlertRules,
+          alertsChanged,
+        },
       );
       steps.push({ name: 'ingest worker', close: () => worker!.close() });
     }
@@ -82,6 +118,16 @@ export async function startStack(config: Readonly<Config>, logger: Logger): Prom
       // With the writers: they need the partitions, and PGlite runs every role here.
       maintenance = await createStorageMaintenance(storageSettingsOf(config), { db, capabilities: storage.capabilities });
       steps.push({ name: 'storage maintenance', close: () => maintenance!.close() });
+      // Issue 7: offline devices; every worker process runs it, an advisory lock lets one do each check.
+      const offline = createOfflineMonitor(
+        { checkIntervalMs: config.offlineCheckIntervalMs, defaultExpectedIntervalS: config.deviceExpectedIntervalS, factor: config.deviceOfflineFactor },
+        {
+          db,
+          changed: alertsChanged,
+          failed: (error) => logger.error({ component: 'alerts', err: error }, 'offline check failed'),
+        },
+      );
+      steps.push({ name: 'offline monitor', close: () => offline.close() });
     }
 
     const opcua = opcuaMapping === undefined ? undefined : await startOpcuaGateway(config, opcuaMapping, { db, queue });
@@ -111,8 +157,16 @@ export async function startStack(config: Readonly<Config>, logger: Logger): Prom
     let adminKey: AdminKeySource | undefined;
     if (config.roles.includes('api')) {
       adminKey = await ensureAdminKey(db, config.dataDir, config.apiAdminKey);
+      const liveFeed = createLiveFeed({ redisUrl, prefix: config.queuePrefix });
+      steps.push({ name: 'live feed', close: () => liveFeed.close() });
       api = await createApi(
-        { host: config.listenHost, port: config.httpPort },
+        {
+          host: config.listenHost, port: config.httpPort,
+          // Issue 5: per-key rate limit, CORS and the stack's Prometheus metrics at /metrics.
+          rateLimitPerMinute: config.apiRateLimitPerMinute,
+          corsOrigins: config.apiCorsOrigins,
+          metrics: createStackMetrics({ worker, gateway, queue }),
+        },
         {
           db,
           dictionary,
@@ -121,6 +175,7 @@ export async function startStack(config: Readonly<Config>, logger: Logger): Prom
           requireRole: createRoleGuard({ db, bootstrapAdminKey: config.apiAdminKey }),
           maxReadings: config.apiMaxRangeReadings,
           mqtt: { port: gateway?.port ?? config.mqttPort, wsPort: gateway?.wsPort ?? (config.mqttWsPort || undefined) },
+          live: liveFeed,
           readiness: [
             { name: 'database', check: async () => { await db.query('SELECT 1'); return { kind: db.kind, timescale: storage.capabilities.timescale, mode: storageMode }; } },
             { name: 'redis', check: async () => { await queue.ping(); return { queue: await queue.counts() }; } },

@@ -3,8 +3,10 @@ import type { Migration, StorageCapabilities } from './migration.js';
 import { initialSchema } from './migrations/001-initial-schema.js';
 import { rollupsAndRetention } from './migrations/002-rollups-and-retention.js';
 import { deviceProfilesAndSparkplug } from './migrations/003-device-profiles-and-sparkplug.js';
+import { deviceLocation } from './migrations/004-device-location.js';
+import { alerts } from './migrations/005-alerts.js';
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, rollupsAndRetention, deviceProfilesAndSparkplug];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, rollupsAndRetention, deviceProfilesAndSparkplug, deviceLocation, alerts];
 
 // Any constant works; it only has to be the same in every process of the stack.
 const MIGRATION_LOCK_KEY = 7_311_202;

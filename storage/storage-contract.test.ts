@@ -20,8 +20,8 @@ const VERSIONS = MIGRATIONS.map((migration) => migration.version).sort((a, b) =>
 // Relations the app reads and writes, the same in every mode: tables, partitioned tables,
 // and the rollups (continuous aggregates are views in TimescaleDB, tables in plain PostgreSQL).
 const TABLES = [
-  'api_keys', 'devices', 'metrics', 'quarantine', 'readings', 'rollup_1h', 'rollup_1m', 'schema_migrations', 'sparkplug_births', 'sparkplug_edges',
-  'storage_settings',
+  'alert_rule_state', 'alert_rules', 'alerts', 'api_keys', 'device_health', 'devices', 'metrics', 'quarantine', 'readings', 'rollup_1h', 'rollup_1m',
+  'schema_migrations', 'sparkplug_births', 'sparkplug_edges', 'storage_settings',
 ];
 
 /** Everything a migration could change, read from the catalogues rather than through our code. */

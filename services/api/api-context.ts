@@ -2,6 +2,7 @@ import type { DeviceProfile } from '../../contracts/device-profile.js';
 import type { MetricDefinition } from '../../contracts/metric-catalogue.js';
 import type { Database } from '../../storage/database.js';
 import type { MetricDictionary } from '../../storage/metric-dictionary.js';
+import type { LiveFeed } from '../live/live-feed.js';
 import type { RequireRole } from './authenticate.js';
 
 /** One named dependency check for /readyz. */
@@ -23,4 +24,8 @@ export interface ApiContext {
   maxReadings: number;
   /** Vendor profiles a device may be registered with (DEVICE_PROFILES_FILE). @defaultValue none */
   profiles?: ReadonlyMap<string, DeviceProfile>;
+  /** Committed readings as they arrive, for GET /api/v1/stream; without it that route answers 503. @defaultValue none */
+  live?: LiveFeed;
+  /** Heartbeat comment interval on the live stream. @defaultValue 15000 */
+  liveHeartbeatMs?: number;
 }

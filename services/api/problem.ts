@@ -34,6 +34,7 @@ const TITLES: Record<ApiProblem, string> = {
   conflict: 'Conflict',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
+  too_many_requests: 'Too many requests',
   unavailable: 'Service unavailable',
   internal: 'Internal server error',
 };
@@ -90,6 +91,7 @@ function problemForStatus(status: number): ApiProblem {
   if (status === 401) return 'unauthorized';
   if (status === 403) return 'forbidden';
   if (status === 409) return 'conflict';
+  if (status === 429) return 'too_many_requests';
   if (status === 503) return 'unavailable';
   return status >= 500 ? 'internal' : 'bad_request';
 }

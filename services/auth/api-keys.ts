@@ -6,7 +6,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
  * not a password a person chose, and every API request verifies one.
  */
 
-export const API_ROLES = ['reader', 'admin'] as const;
+/**
+ * Roles, least first: `reader` queries; `operator` also changes device metadata, disables
+ * devices and acknowledges alerts; `admin` also registers and deletes devices, rotates
+ * secrets, manages API keys and reads the quarantine.
+ */
+export const API_ROLES = ['reader', 'operator', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 
 /** What each role may do includes everything the roles before it may do. */

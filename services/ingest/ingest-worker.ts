@@ -16,8 +16,11 @@ export interface IngestWorkerOptions {
 }
 
 export interface IngestWorkerEvents {
-  /** A job's readings and quarantine entries are committed. */
-  stored: [result: IngestJobResult & { jobId: string }];
+  /**
+   * A job's readings and quarantine entries are committed. `processMs`: the attempt that
+   * committed (decode and write); `waitMs`: enqueue to start of processing (queue lag).
+   */
+  stored: [result: IngestJobResult & { jobId: string; processMs: number; waitMs: number }];
   /** A job attempt failed; BullMQ retries it with backoff unless attempts are used up. */
   failed: [info: { jobId: string | undefined; attemptsMade: number; error: Error }];
   error: [error: Error];
@@ -67,7 +70,9 @@ export function createIngestWorker(options: IngestWorkerOptions, deps: StoreEnve
     for (const [reason, count] of Object.entries(result.quarantinedByReason) as [QuarantineReason, number][]) {
       totals.quarantinedByReason[reason] = (totals.quarantinedByReason[reason] ?? 0) + count;
     }
-    events.emit('stored', { ...result, jobId: job.id ?? '' });
+    const finishedOn = job.finishedOn ?? Date.now();
+    const processedOn = job.processedOn ?? finishedOn;
+    events.emit('stored', { ...result, jobId: job.id ?? '', processMs: finishedOn - processedOn, waitMs: Math.max(0, processedOn - job.timestamp) });
   });
   worker.on('failed', (job, error) => events.emit('failed', { jobId: job?.id, attemptsMade: job?.attemptsMade ?? 0, error }));
   worker.on('error', (error) => events.emit('error', error));

@@ -3,6 +3,7 @@ import type { RawEnvelope } from '../../contracts/envelope.js';
 import type { QuarantineReason } from '../../contracts/error-codes.js';
 import type { MetricCatalogue } from '../../contracts/metric-catalogue.js';
 import type { IngestJobResult } from '../../contracts/queue.js';
+import type { AlertChanges } from '../alerts/evaluate-batch.js';
 import { QUALITY_CODES, type CanonicalReading } from '../../contracts/reading.js';
 import { isSparkplugTopic, parseSparkplugTopic, sparkplugChildId } from '../../contracts/sparkplug-topic.js';
 import type { Database, Queryable } from '../../storage/database.js';
@@ -33,6 +34,15 @@ export interface StoreEnvelopesDeps {
   maxFutureSkewMs: number;
   now?: () => number;
   sparkplugOrder?: SparkplugOrderOptions;
+  /**
+   * Issue 7: evaluates alert rules on the batch's readings inside its transaction, so
+   * readings, rule state and alerts commit together (services/alerts/evaluate-batch.ts).
+   */
+  evaluateAlerts?: (tx: Queryable, readings: readonly CanonicalReading[]) => Promise<AlertChanges>;
+  /** Called with the alerts a batch opened or cleared, after its transaction committed. */
+  alertsChanged?: (changes: AlertChanges) => void;
+  /** Issue 5: called with the batch's readings after its transaction committed (the live stream). */
+  readingsCommitted?: (readings: readonly CanonicalReading[]) => void;
 }
 
 /** An edge node's earlier messages are still being processed elsewhere: a transient failure, retried. */
@@ -66,6 +76,10 @@ interface BatchOptions {
   nowMs: number;
   /** Apply Sparkplug messages even if earlier ones of their edge node are missing. */
   force: boolean;
+  /** Set by the attempt that evaluated alert rules; read once the transaction committed. */
+  alertChanges?: AlertChanges;
+  /** The readings of the attempt that committed, for `readingsCommitted`. */
+  committedReadings?: readonly CanonicalReading[];
 }
 
 function decodeSparkplug(envelope: RawEnvelope, state: SparkplugWorkingSet, known: Set<string>, devices: Map<string, { parentId: string | undefined }>, options: BatchOptions): EnvelopeOutcome {
@@ -141,6 +155,8 @@ async function storeBatch(tx: Queryable, envelopes: readonly RawEnvelope[], opti
     rows.push({ time: reading.time, deviceNum, metricNum, value: reading.value, qualityCode: QUALITY_CODES[reading.quality], sourceQuality: reading.sourceQuality });
   }
   const stored = await insertReadings(tx, rows);
+  options.committedReadings = readings;
+  if (deps.evaluateAlerts !== undefined) options.alertChanges = await deps.evaluateAlerts(tx, readings);
   const byReason = await insertQuarantineByReason(tx, quarantine);
   const quarantinedByReason = Object.fromEntries(byReason) as Partial<Record<QuarantineReason, number>>;
   const quarantined = [...byReason.values()].reduce((sum, count) => sum + count, 0);
@@ -161,7 +177,11 @@ export async function storeEnvelopes(envelopes: readonly RawEnvelope[], deps: St
   let delayMs = 10;
   for (;;) {
     try {
-      return await deps.db.transaction((tx) => storeBatch(tx, envelopes, { deps, nowMs, force }));
+      const options: BatchOptions = { deps, nowMs, force };
+      const result = await deps.db.transaction((tx) => storeBatch(tx, envelopes, options));
+      if (options.alertChanges !== undefined) deps.alertsChanged?.(options.alertChanges);
+      if (options.committedReadings !== undefined) deps.readingsCommitted?.(options.committedReadings);
+      return result;
     } catch (error) {
       if (!(error instanceof OrderWait)) throw error;
       if (Date.now() - started >= waitMs) {

@@ -1,20 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { QUARANTINE_REASONS } from '../../../contracts/error-codes.js';
 import { DEVICE_ID_PATTERN } from '../../../contracts/topics.js';
-import { insertApiKey } from '../../../storage/api-keys-store.js';
 import { listQuarantine } from '../../../storage/quarantine-store.js';
-import { API_ROLES, generateApiKey, type ApiRole } from '../../auth/api-keys.js';
 import type { ApiContext } from '../api-context.js';
-
-const createKeyBody = {
-  type: 'object',
-  required: ['role', 'name'],
-  additionalProperties: false,
-  properties: {
-    role: { type: 'string', enum: [...API_ROLES] },
-    name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Who or what uses the key.' },
-  },
-} as const;
 
 const quarantineQuery = {
   type: 'object',
@@ -27,17 +15,8 @@ const quarantineQuery = {
   },
 } as const;
 
-/** Key issuing, the quarantine and the catalogue. */
+/** The quarantine and the catalogue. */
 export async function adminRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
-  app.post('/api/v1/api-keys', { schema: { body: createKeyBody } }, async (request, reply) => {
-    await context.requireRole(request, 'admin');
-    const body = request.body as { role: ApiRole; name: string };
-    const key = generateApiKey();
-    const stored = await insertApiKey(context.db, { id: key.id, secretHash: key.secretHash, role: body.role, name: body.name });
-    // The key exists in clear only in this answer.
-    return reply.code(201).send({ id: stored.id, role: stored.role, name: stored.name, createdAt: stored.createdAt.toISOString(), key: key.token });
-  });
-
   app.get('/api/v1/quarantine', { schema: { querystring: quarantineQuery } }, async (request) => {
     await context.requireRole(request, 'admin');
     const query = request.query as { device?: string; reason?: string; before?: number; limit: number };

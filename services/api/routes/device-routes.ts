@@ -2,12 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { DOMAINS, type Domain } from '../../../contracts/metric-catalogue.js';
 import { PROFILE_NAME_PATTERN } from '../../../contracts/device-profile.js';
 import { DEVICE_ID_PATTERN, telemetryTopic } from '../../../contracts/topics.js';
-import { findDevice, insertDevice, listDevices, type Device } from '../../../storage/devices-store.js';
+import {
+  deleteDevice, findDevice, insertDevice, lastSeen, listDevices, setDeviceSecret, updateDevice, type Device, type DevicePatch,
+} from '../../../storage/devices-store.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../auth/device-secrets.js';
 import type { ApiContext } from '../api-context.js';
 import { badParameter, ProblemError } from '../problem.js';
 
-export function deviceJson(device: Device) {
+export function deviceJson(device: Device, seen?: Date) {
   return {
     id: device.id,
     domain: device.domain,
@@ -18,8 +20,34 @@ export function deviceJson(device: Device) {
     profile: device.profile ?? null,
     parent: device.parentId ?? null,
     online: device.online ?? null,
+    district: device.district ?? null,
+    location: device.location ?? null,
+    lastSeen: seen?.toISOString() ?? null,
   };
 }
+
+const NAME = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
+const DISTRICT = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
+
+const patchBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    name: NAME,
+    domain: { type: 'string', enum: [...DOMAINS] },
+    district: { anyOf: [DISTRICT, { type: 'null' }], description: 'Administrative area; null clears it.' },
+    location: {
+      anyOf: [{
+        type: 'object', required: ['latitude', 'longitude'], additionalProperties: false,
+        properties: { latitude: { type: 'number', minimum: -90, maximum: 90 }, longitude: { type: 'number', minimum: -180, maximum: 180 } },
+      }, { type: 'null' }],
+      description: 'WGS 84 degrees; null clears it.',
+    },
+    profile: { anyOf: [{ type: 'string', pattern: PROFILE_NAME_PATTERN.source }, { type: 'null' }] },
+    disabled: { type: 'boolean', description: 'A disabled device may not connect, and is left out of the city snapshot.' },
+  },
+} as const;
 
 export const deviceIdParams = {
   type: 'object',
@@ -35,7 +63,7 @@ const createBody = {
     id: { type: 'string', pattern: DEVICE_ID_PATTERN.source, description: 'Letters, digits, ".", "_" and "-"; at most 64.' },
     domain: { type: 'string', enum: [...DOMAINS] },
     // Control characters (U+0000 above all, which PostgreSQL text cannot hold) are refused.
-    name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
+    name: NAME,
     profile: { type: 'string', pattern: PROFILE_NAME_PATTERN.source, description: 'Vendor profile (DEVICE_PROFILES_FILE) its telemetry is decoded with.' },
   },
 } as const;
@@ -47,17 +75,22 @@ const listQuery = {
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     after: { type: 'string', maxLength: 64, description: 'Return devices whose id sorts after this one (the previous page\'s nextAfter).' },
     domain: { type: 'string', enum: [...DOMAINS] },
+    district: { type: 'string', maxLength: 100 },
+    disabled: { type: 'boolean' },
   },
 } as const;
+
+function checkProfile(context: ApiContext, profile: string | undefined | null): void {
+  if (profile === undefined || profile === null || context.profiles?.has(profile) === true) return;
+  const known = [...(context.profiles?.keys() ?? [])];
+  throw badParameter('body', 'profile', `no vendor profile "${profile}"; ${known.length > 0 ? `known: ${known.join(', ')}` : 'DEVICE_PROFILES_FILE defines none'}`);
+}
 
 export async function deviceRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
   app.post('/api/v1/devices', { schema: { body: createBody } }, async (request, reply) => {
     await context.requireRole(request, 'admin');
     const body = request.body as { id: string; domain: Domain; name: string; profile?: string };
-    if (body.profile !== undefined && context.profiles?.has(body.profile) !== true) {
-      const known = [...(context.profiles?.keys() ?? [])];
-      throw badParameter('body', 'profile', `no vendor profile "${body.profile}"; ${known.length > 0 ? `known: ${known.join(', ')}` : 'DEVICE_PROFILES_FILE defines none'}`);
-    }
+    checkProfile(context, body.profile);
     // The secret exists in clear only in this answer; the database keeps its scrypt hash.
     const password = generateDeviceSecret();
     const device = await insertDevice(context.db, { ...body, secretHash: await hashDeviceSecret(password) });
@@ -73,10 +106,11 @@ export async function deviceRoutes(app: FastifyInstance, context: ApiContext): P
 
   app.get('/api/v1/devices', { schema: { querystring: listQuery } }, async (request) => {
     await context.requireRole(request, 'reader');
-    const query = request.query as { limit: number; after?: string; domain?: Domain };
-    const devices = await listDevices(context.db, { afterId: query.after, limit: query.limit, domain: query.domain });
+    const query = request.query as { limit: number; after?: string; domain?: Domain; district?: string; disabled?: boolean };
+    const devices = await listDevices(context.db, { afterId: query.after, limit: query.limit, domain: query.domain, district: query.district, disabled: query.disabled });
+    const seen = await lastSeen(context.db, devices.map((device) => device.id));
     const last = devices.at(-1);
-    return { devices: devices.map(deviceJson), nextAfter: devices.length === query.limit && last ? last.id : null };
+    return { devices: devices.map((device) => deviceJson(device, seen.get(device.id))), nextAfter: devices.length === query.limit && last ? last.id : null };
   });
 
   app.get('/api/v1/devices/:id', { schema: { params: deviceIdParams } }, async (request) => {
@@ -84,6 +118,32 @@ export async function deviceRoutes(app: FastifyInstance, context: ApiContext): P
     const { id } = request.params as { id: string };
     const device = await findDevice(context.db, id);
     if (device === undefined) throw new ProblemError('not_found', 404, `no device "${id}"`);
-    return deviceJson(device);
+    return deviceJson(device, (await lastSeen(context.db, [id])).get(id));
+  });
+
+  app.patch('/api/v1/devices/:id', { schema: { params: deviceIdParams, body: patchBody } }, async (request) => {
+    await context.requireRole(request, 'operator');
+    const { id } = request.params as { id: string };
+    const patch = request.body as DevicePatch;
+    checkProfile(context, patch.profile);
+    const device = await updateDevice(context.db, id, patch);
+    if (device === undefined) throw new ProblemError('not_found', 404, `no device "${id}"`);
+    return deviceJson(device, (await lastSeen(context.db, [id])).get(id));
+  });
+
+  app.delete('/api/v1/devices/:id', { schema: { params: deviceIdParams } }, async (request, reply) => {
+    await context.requireRole(request, 'admin');
+    const { id } = request.params as { id: string };
+    if (!(await deleteDevice(context.db, id))) throw new ProblemError('not_found', 404, `no device "${id}"`);
+    return reply.code(204).send();
+  });
+
+  // A new secret takes effect at the device's next connection; the old one stops working then.
+  app.post('/api/v1/devices/:id/secret', { schema: { params: deviceIdParams } }, async (request) => {
+    await context.requireRole(request, 'admin');
+    const { id } = request.params as { id: string };
+    const password = generateDeviceSecret();
+    if (!(await setDeviceSecret(context.db, id, await hashDeviceSecret(password)))) throw new ProblemError('not_found', 404, `no device "${id}"`);
+    return { id, username: id, password };
   });
 }

@@ -1,36 +1,12 @@
-import type { FastifyInstance } from 'fastify';
-import { parseIsoInstant } from '../../../contracts/iso-time.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { qualityFromCode } from '../../../contracts/reading.js';
 import { resolveDeviceNums } from '../../../storage/devices-store.js';
-import { queryLatest, queryRawRange } from '../../../storage/readings-store.js';
+import { queryLatest } from '../../../storage/readings-store.js';
 import type { ApiContext } from '../api-context.js';
 import { badParameter, ProblemError } from '../problem.js';
-import { decodeCursor, encodeCursor } from '../reading-cursor.js';
+import { answerBucketed, answerRaw, toCsv, type NamedDevice } from '../readings-answer.js';
+import { MAX_DEVICES_PER_REQUEST, planReadings, readingsQuerySchema, type ReadingsQueryString } from '../readings-params.js';
 import { deviceIdParams } from './device-routes.js';
-
-const DEFAULT_RANGE_MS = 24 * 3600 * 1000;
-const DEFAULT_LIMIT = 1000;
-
-function readingsQuery(maxReadings: number) {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      metric: { type: 'string', maxLength: 2000, description: 'Comma-separated catalogue keys; all metrics when absent.' },
-      from: { type: 'string', maxLength: 40, description: 'ISO 8601 instant with offset, inclusive. Default: 24 h before `to`.' },
-      to: { type: 'string', maxLength: 40, description: 'ISO 8601 instant with offset, exclusive. Default: now.' },
-      limit: { type: 'integer', minimum: 1, maximum: maxReadings, default: Math.min(DEFAULT_LIMIT, maxReadings) },
-      cursor: { type: 'string', maxLength: 200, description: 'nextCursor of the previous page.' },
-    },
-  } as const;
-}
-
-function instant(name: 'from' | 'to', raw: string | undefined, fallbackMs: number): Date {
-  if (raw === undefined) return new Date(fallbackMs);
-  const ms = parseIsoInstant(raw);
-  if (ms === undefined) throw badParameter('query', name, `"${raw}" is not an ISO 8601 instant with offset, e.g. 2026-11-21T08:00:00+08:00`);
-  return new Date(ms);
-}
 
 async function deviceNumOrNotFound(context: ApiContext, id: string): Promise<number> {
   const num = (await resolveDeviceNums(context.db, [id])).get(id);
@@ -38,47 +14,47 @@ async function deviceNumOrNotFound(context: ApiContext, id: string): Promise<num
   return num;
 }
 
+/** `Accept: text/csv` (and no preference for JSON before it) asks for CSV. */
+function wantsCsv(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  const csv = accept.indexOf('text/csv');
+  const json = accept.indexOf('application/json');
+  return csv >= 0 && (json < 0 || csv < json);
+}
+
+async function answerReadings(context: ApiContext, request: FastifyRequest, reply: FastifyReply, devices: NamedDevice[], multiSeries: boolean) {
+  const plan = planReadings(context, request.query as ReadingsQueryString, Date.now());
+  const answer = plan.bucketed === undefined ? await answerRaw(context, devices, plan, multiSeries) : await answerBucketed(context, devices, plan);
+  if (!wantsCsv(request)) {
+    if (multiSeries) return answer;
+    // One device: it is named once, at the top, as before the multi-series form existed.
+    const readings = 'readings' in answer ? { readings: answer.readings.map(({ device: _device, ...reading }) => reading) } : {};
+    return { device: devices[0]?.id, ...answer, ...readings };
+  }
+  const next = 'nextCursor' in answer ? answer.nextCursor : null;
+  if (next !== null) reply.header('x-next-cursor', next);
+  reply.header('x-source', answer.source);
+  return reply.type('text/csv; charset=utf-8').send(toCsv(answer));
+}
+
 export async function readingRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
   const unitOf = (metric: string) => context.catalogue.get(metric)?.unit ?? null;
 
-  app.get('/api/v1/devices/:id/readings', { schema: { params: deviceIdParams, querystring: readingsQuery(context.maxReadings) } }, async (request) => {
+  app.get('/api/v1/devices/:id/readings', { schema: { params: deviceIdParams, querystring: readingsQuerySchema(context.maxReadings, false) } }, async (request, reply) => {
     await context.requireRole(request, 'reader');
     const { id } = request.params as { id: string };
-    const query = request.query as { metric?: string; from?: string; to?: string; limit: number; cursor?: string };
-    const to = instant('to', query.to, Date.now());
-    const from = instant('from', query.from, to.getTime() - DEFAULT_RANGE_MS);
-    if (from.getTime() >= to.getTime()) throw badParameter('query', 'from', 'must be before "to"');
-    const metrics = query.metric?.split(',').map((key) => key.trim()).filter(Boolean);
-    const metricNums = metrics?.map((key) => {
-      const num = context.catalogue.has(key) ? context.dictionary.numOf(key) : undefined;
-      if (num === undefined) throw badParameter('query', 'metric', `"${key.slice(0, 64)}" is not a catalogue metric (GET /api/v1/metrics lists them)`);
-      return num;
-    });
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && after === undefined) throw badParameter('query', 'cursor', 'is not a cursor this API issued');
+    const num = await deviceNumOrNotFound(context, id);
+    return answerReadings(context, request, reply, [{ id, num }], false);
+  });
 
-    const deviceNum = await deviceNumOrNotFound(context, id);
-    const rows = await queryRawRange(context.db, { deviceNum, metricNums, from, to, limit: query.limit, after });
-    const last = rows.at(-1);
-    return {
-      device: id,
-      from: from.toISOString(),
-      to: to.toISOString(),
-      order: 'asc',
-      source: 'raw',
-      readings: rows.map((row) => {
-        const metric = context.dictionary.keyOf(row.metricNum) ?? String(row.metricNum);
-        return {
-          time: row.time.toISOString(),
-          metric,
-          value: row.value,
-          unit: unitOf(metric),
-          quality: qualityFromCode(row.qualityCode),
-          ...(row.sourceQuality === undefined ? {} : { sourceQuality: row.sourceQuality }),
-        };
-      }),
-      nextCursor: rows.length === query.limit && last !== undefined ? encodeCursor({ time: last.time, metricNum: last.metricNum }) : null,
-    };
+  app.get('/api/v1/readings', { schema: { querystring: readingsQuerySchema(context.maxReadings, true) } }, async (request, reply) => {
+    await context.requireRole(request, 'reader');
+    const ids = [...new Set((request.query as { device: string }).device.split(','))];
+    if (ids.length > MAX_DEVICES_PER_REQUEST) throw badParameter('query', 'device', `names ${ids.length} devices; the limit is ${MAX_DEVICES_PER_REQUEST}`);
+    const nums = await resolveDeviceNums(context.db, ids);
+    const missing = ids.filter((id) => !nums.has(id));
+    if (missing.length > 0) throw badParameter('query', 'device', `no device ${missing.slice(0, 5).map((id) => `"${id}"`).join(', ')}`);
+    return answerReadings(context, request, reply, ids.map((id) => ({ id, num: nums.get(id) ?? 0 })), true);
   });
 
   app.get('/api/v1/devices/:id/latest', { schema: { params: deviceIdParams } }, async (request) => {

@@ -1,0 +1,97 @@
+import type { CanonicalReading } from '../../contracts/reading.js';
+import { findEnabledRules } from '../../storage/alert-rules-store.js';
+import { clearActiveAlert, lockRuleStates, openAlert, saveRuleStates, stateKey, type Alert, type SeriesKey } from '../../storage/alerts-store.js';
+import type { Queryable } from '../../storage/database.js';
+import { touchDevices } from '../../storage/device-health-store.js';
+import type { RuleState } from './evaluate-rule.js';
+import { ruleApplies, type AlertRule, type SeriesContext } from './alert-rule.js';
+import { evaluateSeries, INITIAL_STATE, type RulePoint } from './evaluate-rule.js';
+
+/** What one batch changed; the caller publishes it after the transaction commits. */
+export interface AlertChanges {
+  opened: Alert[];
+  cleared: Alert[];
+}
+
+interface DeviceContext {
+  domain: string;
+  district: string | undefined;
+  profile: string | undefined;
+}
+
+async function deviceContexts(tx: Queryable, ids: readonly string[]): Promise<Map<string, DeviceContext>> {
+  const result = await tx.query<{ id: string; domain: string; district: string | null; profile: string | null }>(
+    'SELECT id, domain, district, profile FROM devices WHERE id = ANY($1::text[])',
+    [ids],
+  );
+  return new Map(result.rows.map((row) => [row.id, { domain: row.domain, district: row.district ?? undefined, profile: row.profile ?? undefined }]));
+}
+
+interface SeriesWork extends SeriesKey {
+  rule: AlertRule;
+  context: SeriesContext;
+  points: RulePoint[];
+}
+
+/** Groups the readings into (rule, series) work items for every enabled rule that applies. */
+function planWork(rules: readonly AlertRule[], readings: readonly CanonicalReading[], devices: ReadonlyMap<string, DeviceContext>): SeriesWork[] {
+  const work = new Map<string, SeriesWork>();
+  for (const reading of readings) {
+    const device = devices.get(reading.deviceId);
+    const context: SeriesContext = { deviceId: reading.deviceId, metric: reading.metric, ...device };
+    for (const rule of rules) {
+      if (!ruleApplies(rule, context)) continue;
+      const key = { ruleId: rule.id, deviceId: reading.deviceId, metric: reading.metric };
+      const id = stateKey(key);
+      let item = work.get(id);
+      if (item === undefined) work.set(id, (item = { ...key, rule, context, points: [] }));
+      item.points.push({ timeMs: reading.time.getTime(), value: reading.value });
+    }
+  }
+  return [...work.values()];
+}
+
+/**
+ * Records when each device was last heard from (the offline check reads it) and
+ * evaluates the enabled rules against a batch of readings inside the batch's transaction
+ * (services/ingest/store-envelopes.ts), so readings, rule state and alerts commit or roll
+ * back together and a retried job cannot open an alert twice. Readings of quality `bad`
+ * are not evaluated: a sensor reporting its own fault is not a measured condition.
+ */
+export async function evaluateAlertRules(tx: Queryable, readings: readonly CanonicalReading[]): Promise<AlertChanges> {
+  const changes: AlertChanges = { opened: [], cleared: [] };
+  // Device health first, from every reading: a device reporting bad quality is still alive.
+  const latest = new Map<string, Date>();
+  for (const reading of readings) {
+    const seen = latest.get(reading.deviceId);
+    if (seen === undefined || reading.time > seen) latest.set(reading.deviceId, reading.time);
+  }
+  await touchDevices(tx, latest);
+  const usable = readings.filter((reading) => reading.quality !== 'bad');
+  const rules = await findEnabledRules(tx, [...new Set(usable.map((reading) => reading.metric))]);
+  if (rules.length === 0) return changes;
+  const devices = await deviceContexts(tx, [...new Set(usable.map((reading) => reading.deviceId))]);
+  const work = planWork(rules, usable, devices);
+  if (work.length === 0) return changes;
+  const states = await lockRuleStates(tx, work);
+  const saved: (SeriesKey & { state: RuleState })[] = [];
+  for (const item of work) {
+    const before = states.get(stateKey(item)) ?? INITIAL_STATE;
+    const { state, transitions } = evaluateSeries(item.rule, before, item.points);
+    saved.push({ ruleId: item.ruleId, deviceId: item.deviceId, metric: item.metric, state });
+    for (const transition of transitions) {
+      const at = new Date(transition.timeMs);
+      if (transition.kind === 'open') {
+        const opened = await openAlert(tx, {
+          ...item, severity: item.rule.severity, domain: item.context.domain, district: item.context.district, openedAt: at, openValue: transition.value,
+        });
+        if (opened !== undefined) changes.opened.push(opened);
+      } else {
+        const cleared = await clearActiveAlert(tx, item, at, transition.value);
+        if (cleared !== undefined) changes.cleared.push(cleared);
+      }
+    }
+  }
+  await saveRuleStates(tx, saved);
+  return changes;
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { AqiInputs, AqiResult } from '../../alerts/aqi.js';
+import { areaAqi, findStations, HOUR_MS, stationInputs } from '../../alerts/station-aqi.js';
+import { computeAqi } from '../../alerts/aqi.js';
+import type { ApiContext } from '../api-context.js';
+import { ProblemError } from '../problem.js';
+import { HIDE_UNTIL_MATRIX_MERGED } from './alert-routes.js';
+
+/** Issue 7: HJ 633-2012 real-time AQI from the 1-hour rollups, per district and per station. */
+
+const hourQuery = {
+  at: { type: 'string', format: 'date-time', description: 'Any time in the hour to report; default: the last complete hour.' },
+} as const;
+const areaQuery = {
+  type: 'object', additionalProperties: false, required: ['district'],
+  properties: { district: { type: 'string', minLength: 1, maxLength: 128 }, ...hourQuery },
+} as const;
+const stationQuery = { type: 'object', additionalProperties: false, properties: hourQuery } as const;
+const stationParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
+
+function reportHour(at: string | undefined): number {
+  const ms = at === undefined ? Date.now() - HOUR_MS : Date.parse(at);
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+function aqiJson(result: AqiResult | undefined) {
+  return result ?? { aqi: null, category: null, primaryPollutants: [], exceeding: [], items: [] };
+}
+
+/** A station's answer: its AQI and the averaged concentrations it was computed from. */
+const stationJson = (inputs: AqiInputs) => ({ ...aqiJson(computeAqi(inputs)), inputs });
+
+export async function aqiRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
+  app.get('/api/v1/aqi', { schema: { hide: HIDE_UNTIL_MATRIX_MERGED, querystring: areaQuery } }, async (request) => {
+    await context.requireRole(request, 'reader');
+    const query = request.query as { district: string; at?: string };
+    const hourStartMs = reportHour(query.at);
+    const stations = await findStations(context.db, { district: query.district });
+    const inputs = await Promise.all(stations.map((station) => stationInputs(context.db, context.dictionary, station, hourStartMs)));
+    const area = areaAqi(inputs);
+    return {
+      district: query.district,
+      hour: new Date(hourStartMs).toISOString(),
+      standard: 'HJ 633-2012 real-time report',
+      ...aqiJson(area),
+      stations: stations.map((station, index) => ({ station: station.id, ...stationJson(inputs[index] ?? {}) })),
+    };
+  });
+
+  app.get('/api/v1/aqi/stations/:id', { schema: { hide: HIDE_UNTIL_MATRIX_MERGED, params: stationParams, querystring: stationQuery } }, async (request) => {
+    await context.requireRole(request, 'reader');
+    const { id } = request.params as { id: string };
+    const query = request.query as { at?: string };
+    const [station] = await findStations(context.db, { id });
+    if (station === undefined) throw new ProblemError('not_found', 404, `no air-quality station "${id}" (an environment-domain device)`);
+    const hourStartMs = reportHour(query.at);
+    const inputs = await stationInputs(context.db, context.dictionary, station, hourStartMs);
+    return { station: station.id, district: station.district ?? null, hour: new Date(hourStartMs).toISOString(), standard: 'HJ 633-2012 real-time report', ...stationJson(inputs) };
+  });
+}

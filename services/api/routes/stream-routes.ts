@@ -1,0 +1,114 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DOMAINS } from '../../../contracts/metric-catalogue.js';
+import { findDevice } from '../../../storage/devices-store.js';
+import { compareStreamIds, STREAM_ID_PATTERN, type LiveEntry } from '../../live/live-feed.js';
+import type { ApiContext } from '../api-context.js';
+import { badParameter, ProblemError } from '../problem.js';
+
+const LIST = (item: string) => `^${item}{1,64}(,${item}{1,64}){0,99}$`;
+/** Most missed entries sent to a client that reconnects; older ones are left to the readings query. */
+const MAX_REPLAY = 10_000;
+
+const streamQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    device: { type: 'string', pattern: LIST('[A-Za-z0-9._-]'), description: 'Comma-separated device ids; all when absent.' },
+    metric: { type: 'string', pattern: LIST('[a-z0-9_]'), description: 'Comma-separated catalogue keys; all when absent.' },
+    domain: { type: 'string', enum: [...DOMAINS] },
+    lastEventId: { type: 'string', pattern: STREAM_ID_PATTERN.source, description: 'As the Last-Event-ID header, for clients that cannot set headers.' },
+  },
+} as const;
+
+function lastEventId(request: FastifyRequest, fromQuery: string | undefined): string | undefined {
+  const raw = request.headers['last-event-id'];
+  const header = Array.isArray(raw) ? raw[0] : raw;
+  if (header !== undefined && header !== '' && !STREAM_ID_PATTERN.test(header)) throw badParameter('header', 'last-event-id', 'is not an event id this stream sent');
+  return header === undefined || header === '' ? fromQuery : header;
+}
+
+/**
+ * Server-Sent Events of readings as workers commit them (services/live), filtered by
+ * device, metric and domain, with heartbeat comments so proxies keep the connection,
+ * and resumption: a client that reconnects with Last-Event-ID first gets what it missed.
+ */
+export async function streamRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
+  const open = new Set<() => void>();
+  // SSE connections never go idle; end them so close() does not wait for clients.
+  app.addHook('preClose', async () => {
+    for (const end of open) end();
+  });
+
+  app.get('/api/v1/stream', { schema: { querystring: streamQuery } }, async (request, reply) => {
+    await context.requireRole(request, 'reader');
+    const query = request.query as { device?: string; metric?: string; domain?: string; lastEventId?: string };
+    const resumeAfter = lastEventId(request, query.lastEventId);
+    const live = context.live;
+    if (live === undefined) throw new ProblemError('unavailable', 503, 'the live stream needs Redis, which this API process is not given');
+    const devices = query.device === undefined ? undefined : new Set(query.device.split(','));
+    const metrics = query.metric === undefined ? undefined : new Set(query.metric.split(','));
+    const domains = new Map<string, Promise<string | undefined>>();
+    const domainOf = (id: string) => {
+      let found = domains.get(id);
+      if (found === undefined) {
+        found = findDevice(context.db, id).then((device) => device?.domain, () => undefined);
+        domains.set(id, found);
+      }
+      return found;
+    };
+
+    let lastSent = resumeAfter ?? '0-0';
+    let chain = Promise.resolve();
+    let ended = false;
+    const write = (text: string) => {
+      if (!ended) reply.raw.write(text);
+    };
+    const send = (entry: LiveEntry) => {
+      // In order, once: replay and the live feed may overlap.
+      chain = chain.then(async () => {
+        if (compareStreamIds(entry.id, lastSent) <= 0) return;
+        const { reading } = entry;
+        if (devices !== undefined && !devices.has(reading.device)) return;
+        if (metrics !== undefined && !metrics.has(reading.metric)) return;
+        if (query.domain !== undefined && (await domainOf(reading.device)) !== query.domain) return;
+        if (compareStreamIds(entry.id, lastSent) <= 0) return;
+        lastSent = entry.id;
+        const data = { ...reading, unit: context.catalogue.get(reading.metric)?.unit ?? null };
+        write(`id: ${entry.id}\nevent: reading\ndata: ${JSON.stringify(data)}\n\n`);
+      });
+    };
+
+    const subscription = live.subscribe(send);
+    const timers: { heartbeat?: NodeJS.Timeout } = {};
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      subscription.unsubscribe();
+      clearInterval(timers.heartbeat);
+      open.delete(end);
+      reply.raw.end();
+    };
+    try {
+      await subscription.ready;
+    } catch {
+      subscription.unsubscribe();
+      throw new ProblemError('unavailable', 503, 'the live stream is not reachable (Redis)');
+    }
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    open.add(end);
+    request.raw.on('close', end);
+    write('retry: 2000\n: connected\n\n');
+    timers.heartbeat = setInterval(() => write(`: heartbeat ${new Date().toISOString()}\n\n`), context.liveHeartbeatMs ?? 15_000);
+    timers.heartbeat.unref();
+    if (resumeAfter !== undefined) {
+      for (const entry of await live.replay(resumeAfter, MAX_REPLAY).catch(() => [])) send(entry);
+    }
+  });
+}

@@ -158,24 +158,38 @@ describe('HTTP API: alerts, alert rules and the AQI (issue 7)', () => {
     expect((await api<{ aqi: null }>(base, 'GET', '/api/v1/aqi?district=nowhere', { key: keys.reader })).body.aqi).toBeNull();
   });
 
-  const matrix: [method: string, route: () => Promise<string>, role: Role, ok: number, body?: () => unknown][] = [
-    ['GET', async () => '/api/v1/alerts', 'reader', 200],
-    ['GET', async () => `/api/v1/alerts/${await openGasAlert()}`, 'reader', 200],
-    ['POST', async () => `/api/v1/alerts/${await openGasAlert()}/ack`, 'operator', 200, () => ({ note: 'seen' })],
-    ['POST', async () => { const id = await openGasAlert(); return `/api/v1/alerts/${id}/clear`; }, 'operator', 200, () => ({})],
-    ['GET', async () => '/api/v1/rules', 'reader', 200],
-    ['GET', async () => '/api/v1/rules/api-gas', 'reader', 200],
-    ['POST', async () => '/api/v1/rules', 'admin', 201, () => ({ ...gasRule, id: `r-${randomUUID()}` })],
-    ['PUT', async () => '/api/v1/rules/api-gas', 'admin', 200, () => gasRule],
-    ['DELETE', async () => { const id = `r-${randomUUID()}`; await insertRule(db, { ...gasRule, id, forSeconds: 0, enabled: true } as never); return `/api/v1/rules/${id}`; }, 'admin', 204],
-    ['GET', async () => '/api/v1/aqi?district=futian', 'reader', 200],
+  /** Every alerts, rules and AQI route (as OpenAPI names it), the least role it needs and its success status. */
+  const matrix: [route: string, method: string, target: () => Promise<string>, role: Role, ok: number, body?: () => unknown][] = [
+    ['/api/v1/alerts', 'GET', async () => '/api/v1/alerts', 'reader', 200],
+    ['/api/v1/alerts/{id}', 'GET', async () => `/api/v1/alerts/${await openGasAlert()}`, 'reader', 200],
+    ['/api/v1/alerts/{id}/ack', 'POST', async () => `/api/v1/alerts/${await openGasAlert()}/ack`, 'operator', 200, () => ({ note: 'seen' })],
+    ['/api/v1/alerts/{id}/clear', 'POST', async () => `/api/v1/alerts/${await openGasAlert()}/clear`, 'operator', 200, () => ({})],
+    ['/api/v1/rules', 'GET', async () => '/api/v1/rules', 'reader', 200],
+    ['/api/v1/rules/{id}', 'GET', async () => '/api/v1/rules/api-gas', 'reader', 200],
+    ['/api/v1/rules', 'POST', async () => '/api/v1/rules', 'admin', 201, () => ({ ...gasRule, id: `r-${randomUUID()}` })],
+    ['/api/v1/rules/{id}', 'PUT', async () => '/api/v1/rules/api-gas', 'admin', 200, () => gasRule],
+    ['/api/v1/rules/{id}', 'DELETE', async () => { const id = `r-${randomUUID()}`; await insertRule(db, { ...gasRule, id, forSeconds: 0, enabled: true } as never); return `/api/v1/rules/${id}`; }, 'admin', 204],
+    ['/api/v1/aqi', 'GET', async () => '/api/v1/aqi?district=futian', 'reader', 200],
+    ['/api/v1/aqi/stations/{id}', 'GET', async () => {
+      const station = `aq-${randomUUID().slice(0, 8)}`;
+      await insertDevice(db, { id: station, domain: 'environment', name: 'matrix station', secretHash: 'x' });
+      return `/api/v1/aqi/stations/${station}`;
+    }, 'reader', 200],
   ];
 
-  it.each(matrix)('%s needs a key and the right role', async (method, route, role, ok, body) => {
-    expect((await api(base, method, await route(), { body: body?.() })).status).toBe(401);
+  it.each(matrix)('%s (%s) needs a key and the right role', async (_route, method, target, role, ok, body) => {
+    expect((await api(base, method, await target(), { body: body?.() })).status).toBe(401);
     for (const held of ROLES) {
-      const answer = await api(base, method, await route(), { key: keys[held], body: body?.() });
+      const answer = await api(base, method, await target(), { key: keys[held], body: body?.() });
       expect(answer.status).toBe(ROLES.indexOf(held) >= ROLES.indexOf(role) ? ok : 403);
     }
+  });
+
+  it('documents exactly the alerts, rules and AQI routes this matrix covers (the API matrix leaves them to it)', async () => {
+    const doc = await api<{ paths: Record<string, Record<string, unknown>> }>(base, 'GET', '/docs/json');
+    const documented = Object.entries(doc.body.paths)
+      .filter(([path]) => /^\/api\/v1\/(alerts|rules|aqi)\b/.test(path))
+      .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual(matrix.map(([route, method]) => `${method} ${route}`).sort());
   });
 });

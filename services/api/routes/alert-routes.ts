@@ -48,12 +48,6 @@ const ackBody = {
 const clearBody = { type: 'object', additionalProperties: false, properties: { note: { type: 'string', maxLength: 2000 } } } as const;
 const ruleBody = { type: 'object', description: 'An alert rule; see docs/alerts.md.' } as const;
 
-/**
- * Kept out of OpenAPI until services/api/api.test.ts's route matrix (issue 5) lists these
- * routes: its completeness check exempts only paths containing "/alert". The lead flips it.
- */
-export const HIDE_UNTIL_MATRIX_MERGED = true;
-
 function encodeCursor(alert: Alert): string {
   return Buffer.from(`${alert.openedAt.toISOString()}|${alert.id}`).toString('base64url');
 }
@@ -119,12 +113,12 @@ export async function alertRoutes(app: FastifyInstance, context: ApiContext): Pr
     return result.rule;
   };
 
-  app.get('/api/v1/rules', { schema: { hide: HIDE_UNTIL_MATRIX_MERGED } }, async (request) => {
+  app.get('/api/v1/rules', { schema: {} }, async (request) => {
     await context.requireRole(request, 'reader');
     return { rules: (await listRules(context.db)).map(ruleJson) };
   });
 
-  app.get('/api/v1/rules/:id', { schema: { hide: HIDE_UNTIL_MATRIX_MERGED, params: ruleParams } }, async (request) => {
+  app.get('/api/v1/rules/:id', { schema: { params: ruleParams } }, async (request) => {
     await context.requireRole(request, 'reader');
     const { id } = request.params as { id: string };
     const stored = await findRule(context.db, id);
@@ -132,7 +126,7 @@ export async function alertRoutes(app: FastifyInstance, context: ApiContext): Pr
     return ruleJson(stored);
   });
 
-  app.post('/api/v1/rules', { schema: { hide: HIDE_UNTIL_MATRIX_MERGED, body: ruleBody } }, async (request, reply) => {
+  app.post('/api/v1/rules', { schema: { body: ruleBody } }, async (request, reply) => {
     await context.requireRole(request, 'admin');
     const rule = validated(request.body);
     const stored = await insertRule(context.db, rule);
@@ -140,7 +134,7 @@ export async function alertRoutes(app: FastifyInstance, context: ApiContext): Pr
     return reply.code(201).header('location', `/api/v1/rules/${rule.id}`).send(ruleJson(stored));
   });
 
-  app.put('/api/v1/rules/:id', { schema: { hide: HIDE_UNTIL_MATRIX_MERGED, params: ruleParams, body: ruleBody } }, async (request) => {
+  app.put('/api/v1/rules/:id', { schema: { params: ruleParams, body: ruleBody } }, async (request) => {
     await context.requireRole(request, 'admin');
     const { id } = request.params as { id: string };
     const body = request.body as { id?: unknown };
@@ -151,7 +145,7 @@ export async function alertRoutes(app: FastifyInstance, context: ApiContext): Pr
     return ruleJson(stored);
   });
 
-  app.delete('/api/v1/rules/:id', { schema: { hide: HIDE_UNTIL_MATRIX_MERGED, params: ruleParams } }, async (request, reply) => {
+  app.delete('/api/v1/rules/:id', { schema: { params: ruleParams } }, async (request, reply) => {
     await context.requireRole(request, 'admin');
     const { id } = request.params as { id: string };
     if (!(await deleteRule(context.db, id))) throw new ProblemError('not_found', 404, `no rule "${id}"`);

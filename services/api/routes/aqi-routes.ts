@@ -4,7 +4,6 @@ import { areaAqi, findStations, HOUR_MS, stationInputs } from '../../alerts/stat
 import { computeAqi } from '../../alerts/aqi.js';
 import type { ApiContext } from '../api-context.js';
 import { ProblemError } from '../problem.js';
-import { HIDE_UNTIL_MATRIX_MERGED } from './alert-routes.js';
 
 /** Issue 7: HJ 633-2012 real-time AQI from the 1-hour rollups, per district and per station. */
 
@@ -31,7 +30,7 @@ function aqiJson(result: AqiResult | undefined) {
 const stationJson = (inputs: AqiInputs) => ({ ...aqiJson(computeAqi(inputs)), inputs });
 
 export async function aqiRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
-  app.get('/api/v1/aqi', { schema: { hide: HIDE_UNTIL_MATRIX_MERGED, querystring: areaQuery } }, async (request) => {
+  app.get('/api/v1/aqi', { schema: { querystring: areaQuery } }, async (request) => {
     await context.requireRole(request, 'reader');
     const query = request.query as { district: string; at?: string };
     const hourStartMs = reportHour(query.at);
@@ -47,7 +46,7 @@ export async function aqiRoutes(app: FastifyInstance, context: ApiContext): Prom
     };
   });
 
-  app.get('/api/v1/aqi/stations/:id', { schema: { hide: HIDE_UNTIL_MATRIX_MERGED, params: stationParams, querystring: stationQuery } }, async (request) => {
+  app.get('/api/v1/aqi/stations/:id', { schema: { params: stationParams, querystring: stationQuery } }, async (request) => {
     await context.requireRole(request, 'reader');
     const { id } = request.params as { id: string };
     const query = request.query as { at?: string };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CanonicalReading } from '../contracts/reading.js';
 import type { AlertRule } from '../services/alerts/alert-rule.js';
 import { evaluateAlertRules } from '../services/alerts/evaluate-batch.js';
@@ -9,9 +9,7 @@ import { acknowledgeAlert, clearAlertManually, findAlert, listAlerts, openAlert 
 import type { Database } from './database.js';
 import { touchDevices } from './device-health-store.js';
 import { insertDevice } from './devices-store.js';
-import { migrate } from './migrate.js';
-import type { OwnedDatabase } from '../test/support/storage-contract-modes.js';
-import { noteTimescaleServerSkipped, STORAGE_MODES } from '../test/support/storage-modes.js';
+import { noteTimescaleServerSkipped, STORAGE_MODES, useMigratedDatabase } from '../test/support/storage-modes.js';
 
 /*
  * The storage contract, alerts (issue 7): rules, per-(rule, series) state and alerts behave
@@ -24,15 +22,7 @@ const T0 = Date.parse('2026-11-21T08:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
 
 describe.each(STORAGE_MODES)('storage contract, alerts: $name', (mode) => {
-  let owned: OwnedDatabase | undefined;
-  let db: Database;
-
-  beforeAll(async () => {
-    owned = await mode.createDatabase();
-    db = await owned.open();
-    await migrate(db);
-  });
-  afterAll(() => owned?.dispose());
+  const { db, owned } = useMigratedDatabase(mode);
 
   const own = (prefix: string) => `${prefix}-${randomUUID()}`;
   const gasRule = (id: string, deviceId: string): AlertRule => ({
@@ -173,7 +163,7 @@ describe.each(STORAGE_MODES)('storage contract, alerts: $name', (mode) => {
   it('two evaluations of the same series at once (two processes on a server) never open the same alert twice', async () => {
     // On a server: a second connection, as a second worker process has. Embedded PGlite has
     // one connection, shared by every worker in its one process: the two race on it.
-    const other = mode.server ? await owned!.open() : db;
+    const other = mode.server ? await owned().open() : db;
     const deviceIds = await Promise.all(Array.from({ length: 8 }, () => ownDevice()));
     for (const deviceId of deviceIds) await insertRule(db, gasRule(own('race'), deviceId));
     // Each series gets two batches that both trigger, one per process, at the same moment.

@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from './database.js';
+import { describe, expect, it } from 'vitest';
 import { findDeviceCredentials, insertDevice } from './devices-store.js';
 import { loadMetricDictionary } from './metric-dictionary.js';
-import { migrate } from './migrate.js';
 import { insertReadings, queryLatest, queryRawRange, type RangeRow, type StoredReading } from './readings-store.js';
-import type { OwnedDatabase } from '../test/support/storage-contract-modes.js';
-import { noteTimescaleServerSkipped, STORAGE_MODES } from '../test/support/storage-modes.js';
+import { noteTimescaleServerSkipped, STORAGE_MODES, useMigratedDatabase } from '../test/support/storage-modes.js';
 
 /*
  * The storage contract, part 2: readings. Same tests, same expectations on every
@@ -30,15 +27,7 @@ function expectedRange(readings: readonly StoredReading[]): RangeRow[] {
 }
 
 describe.each(STORAGE_MODES)('storage contract, readings: $name', (mode) => {
-  let owned: OwnedDatabase | undefined;
-  let db: Database;
-
-  beforeAll(async () => {
-    owned = await mode.createDatabase();
-    db = await owned.open();
-    await migrate(db);
-  });
-  afterAll(() => owned?.dispose());
+  const { db } = useMigratedDatabase(mode);
 
   /** A device of the test's own, by its storage number. */
   async function ownDevice(): Promise<number> {

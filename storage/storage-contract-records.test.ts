@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodePayload } from '../contracts/envelope.js';
 import { countAdminKeys, findApiKey, insertApiKey } from './api-keys-store.js';
-import type { Database } from './database.js';
 import { findDevice, findDeviceCredentials, insertDevice, listDevices, resolveDeviceNums, type Device } from './devices-store.js';
-import { migrate } from './migrate.js';
 import { insertQuarantine, listQuarantine, MAX_QUARANTINED_PAYLOAD_CHARS, type QuarantineEntry } from './quarantine-store.js';
-import type { OwnedDatabase } from '../test/support/storage-contract-modes.js';
-import { noteTimescaleServerSkipped, STORAGE_MODES } from '../test/support/storage-modes.js';
+import { noteTimescaleServerSkipped, STORAGE_MODES, useMigratedDatabase } from '../test/support/storage-modes.js';
 
 /*
  * The storage contract, part 3: devices, API keys and quarantine. Same tests, same
@@ -20,15 +17,7 @@ const MAX = MAX_QUARANTINED_PAYLOAD_CHARS;
 const RECEIVED_AT = new Date('2026-05-04T03:02:01.123Z');
 
 describe.each(STORAGE_MODES)('storage contract, records: $name', (mode) => {
-  let owned: OwnedDatabase | undefined;
-  let db: Database;
-
-  beforeAll(async () => {
-    owned = await mode.createDatabase();
-    db = await owned.open();
-    await migrate(db);
-  });
-  afterAll(() => owned?.dispose());
+  const { db } = useMigratedDatabase(mode);
 
   const ownId = (prefix: string) => `${prefix}-${randomUUID()}`;
 

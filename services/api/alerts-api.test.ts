@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRIC_CATALOGUE } from '../../contracts/metric-catalogue.js';
 import type { CanonicalReading } from '../../contracts/reading.js';
 import { evaluateAlertRules } from '../alerts/evaluate-batch.js';
 import { insertRule } from '../../storage/alert-rules-store.js';
 import type { Database } from '../../storage/database.js';
 import { insertDevice, resolveDeviceNums } from '../../storage/devices-store.js';
-import { loadMetricDictionary, type MetricDictionary } from '../../storage/metric-dictionary.js';
-import { migrate } from '../../storage/migrate.js';
-import { createPgliteDatabase } from '../../storage/pglite-database.js';
+import { type MetricDictionary } from '../../storage/metric-dictionary.js';
 import { insertReadings, type StoredReading } from '../../storage/readings-store.js';
 import { api } from '../../test/support/api-client.js';
-import { createRoleGuard } from './authenticate.js';
-import { createApi, type Api } from './create-api.js';
+import { type Api } from './create-api.js';
+import { startTestApi } from '../../test/support/test-api.js';
 
 const ADMIN = `admin-${randomUUID()}`;
 type Role = 'reader' | 'operator' | 'admin';
@@ -36,15 +33,7 @@ describe('HTTP API: alerts, alert rules and the AQI (issue 7)', () => {
   const evaluate = (readings: CanonicalReading[]) => db.transaction((tx) => evaluateAlertRules(tx, readings));
 
   beforeAll(async () => {
-    db = await createPgliteDatabase({ dataDir: undefined });
-    await migrate(db);
-    dictionary = await loadMetricDictionary(db, [...METRIC_CATALOGUE.keys()]);
-    server = await createApi({ host: '127.0.0.1', port: 0 }, {
-      db, dictionary, catalogue: METRIC_CATALOGUE, maxReadings: 500,
-      requireRole: createRoleGuard({ db, bootstrapAdminKey: ADMIN }),
-      mqtt: { port: 1883, wsPort: undefined }, readiness: [],
-    });
-    base = `http://127.0.0.1:${server.port}`;
+    ({ db, dictionary, server, base } = await startTestApi({ adminKey: ADMIN }));
     for (const role of ROLES) keys[role] = (await api<{ key: string }>(base, 'POST', '/api/v1/api-keys', { key: ADMIN, body: { role, name: role } })).body.key;
     await insertDevice(db, { id: gasDevice, domain: 'safety', name: 'gas', secretHash: 'x' });
     await db.query(`UPDATE devices SET district = 'futian' WHERE id = $1`, [gasDevice]);

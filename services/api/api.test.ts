@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRIC_CATALOGUE } from '../../contracts/metric-catalogue.js';
 import type { Database } from '../../storage/database.js';
-import { loadMetricDictionary } from '../../storage/metric-dictionary.js';
-import { migrate } from '../../storage/migrate.js';
-import { createPgliteDatabase } from '../../storage/pglite-database.js';
 import { api } from '../../test/support/api-client.js';
-import { createRoleGuard } from './authenticate.js';
-import { createApi, type Api } from './create-api.js';
+import { type Api } from './create-api.js';
+import { startTestApi } from '../../test/support/test-api.js';
 
 const ADMIN = `admin-${randomUUID()}`;
 
@@ -19,19 +15,16 @@ describe('HTTP API: authorisation, validation and problem documents', () => {
   let redisHealthy = true;
 
   beforeAll(async () => {
-    db = await createPgliteDatabase({ dataDir: undefined });
-    await migrate(db);
-    const dictionary = await loadMetricDictionary(db, [...METRIC_CATALOGUE.keys()]);
-    server = await createApi({ host: '127.0.0.1', port: 0, bodyLimitBytes: 4096 }, {
-      db, dictionary, catalogue: METRIC_CATALOGUE, maxReadings: 500,
-      requireRole: createRoleGuard({ db, bootstrapAdminKey: ADMIN }),
-      mqtt: { port: 1883, wsPort: undefined },
-      readiness: [
-        { name: 'database', check: async () => void (await db.query('SELECT 1')) },
-        { name: 'redis', check: async () => { if (!redisHealthy) throw new Error('connection refused'); } },
-      ],
-    });
-    base = `http://127.0.0.1:${server.port}`;
+    ({ db, server, base } = await startTestApi({
+      adminKey: ADMIN,
+      http: { bodyLimitBytes: 4096 },
+      context: (database) => ({
+        readiness: [
+          { name: 'database', check: async () => void (await database.query('SELECT 1')) },
+          { name: 'redis', check: async () => { if (!redisHealthy) throw new Error('connection refused'); } },
+        ],
+      }),
+    }));
     const created = await api<{ key: string; role: string }>(base, 'POST', '/api/v1/api-keys', { key: ADMIN, body: { role: 'reader', name: 'dashboard' } });
     expect(created.status).toBe(201);
     readerKey = created.body.key;

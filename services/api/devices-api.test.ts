@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRIC_CATALOGUE } from '../../contracts/metric-catalogue.js';
 import type { Database } from '../../storage/database.js';
 import { findDeviceCredentials, resolveDeviceNums } from '../../storage/devices-store.js';
-import { loadMetricDictionary, type MetricDictionary } from '../../storage/metric-dictionary.js';
-import { migrate } from '../../storage/migrate.js';
-import { createPgliteDatabase } from '../../storage/pglite-database.js';
+import { type MetricDictionary } from '../../storage/metric-dictionary.js';
 import { insertReadings } from '../../storage/readings-store.js';
 import { api, registerDevice } from '../../test/support/api-client.js';
 import { verifyDeviceSecret } from '../auth/device-secrets.js';
-import { createRoleGuard } from './authenticate.js';
-import { createApi, type Api } from './create-api.js';
+import { type Api } from './create-api.js';
+import { startTestApi } from '../../test/support/test-api.js';
 
 const ADMIN = `admin-${randomUUID()}`;
 
@@ -30,14 +27,7 @@ describe('HTTP API: device metadata, lifecycle and the city snapshot', () => {
   }
 
   beforeAll(async () => {
-    db = await createPgliteDatabase({ dataDir: undefined });
-    await migrate(db);
-    dictionary = await loadMetricDictionary(db, [...METRIC_CATALOGUE.keys()]);
-    server = await createApi({ host: '127.0.0.1', port: 0 }, {
-      db, dictionary, catalogue: METRIC_CATALOGUE, maxReadings: 500,
-      requireRole: createRoleGuard({ db, bootstrapAdminKey: ADMIN }), mqtt: { port: 1883, wsPort: undefined }, readiness: [],
-    });
-    base = `http://127.0.0.1:${server.port}`;
+    ({ db, dictionary, server, base } = await startTestApi({ adminKey: ADMIN }));
     operator = (await api<{ key: string }>(base, 'POST', '/api/v1/api-keys', { key: ADMIN, body: { role: 'operator', name: 'ops' } })).body.key;
     // Three air stations in Tianjin's Heping and Hexi districts and one water meter.
     const places = [

@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { METRIC_CATALOGUE } from '../../contracts/metric-catalogue.js';
 import type { Database } from '../../storage/database.js';
-import { loadMetricDictionary } from '../../storage/metric-dictionary.js';
-import { migrate } from '../../storage/migrate.js';
-import { createPgliteDatabase } from '../../storage/pglite-database.js';
 import { api } from '../../test/support/api-client.js';
-import { createRoleGuard } from './authenticate.js';
-import { createApi, type Api } from './create-api.js';
+import { type Api } from './create-api.js';
+import { startTestApi } from '../../test/support/test-api.js';
 
 const ADMIN = `admin-${randomUUID()}`;
 
@@ -19,14 +15,10 @@ describe('HTTP API: per-key rate limit, CORS and /metrics', () => {
   const registry = new Registry();
 
   beforeAll(async () => {
-    db = await createPgliteDatabase({ dataDir: undefined });
-    await migrate(db);
-    const dictionary = await loadMetricDictionary(db, [...METRIC_CATALOGUE.keys()]);
-    server = await createApi({ host: '127.0.0.1', port: 0, rateLimitPerMinute: 5, corsOrigins: ['https://dash.example.org'], metrics: registry }, {
-      db, dictionary, catalogue: METRIC_CATALOGUE, maxReadings: 500,
-      requireRole: createRoleGuard({ db, bootstrapAdminKey: ADMIN }), mqtt: { port: 1883, wsPort: undefined }, readiness: [],
-    });
-    base = `http://127.0.0.1:${server.port}`;
+    ({ db, server, base } = await startTestApi({
+      adminKey: ADMIN,
+      http: { rateLimitPerMinute: 5, corsOrigins: ['https://dash.example.org'], metrics: registry },
+    }));
   });
   afterAll(async () => {
     await server?.close();

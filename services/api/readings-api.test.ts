@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRIC_CATALOGUE } from '../../contracts/metric-catalogue.js';
 import { AGGREGATES, type AggregateName } from '../../storage/aggregates-query.js';
 import type { Database } from '../../storage/database.js';
 import { resolveDeviceNums } from '../../storage/devices-store.js';
-import { loadMetricDictionary } from '../../storage/metric-dictionary.js';
-import { migrate } from '../../storage/migrate.js';
-import { createPgliteDatabase } from '../../storage/pglite-database.js';
 import { insertReadings, type StoredReading } from '../../storage/readings-store.js';
 import { createStorageMaintenance, type StorageMaintenance } from '../../storage/storage-maintenance.js';
 import { DEFAULT_STORAGE_SETTINGS } from '../../storage/storage-settings.js';
 import { api, registerDevice } from '../../test/support/api-client.js';
 import { mulberry32 } from '../../simulators/models/noise.js';
-import { createRoleGuard } from './authenticate.js';
-import { createApi, type Api } from './create-api.js';
+import { type Api } from './create-api.js';
+import { startTestApi } from '../../test/support/test-api.js';
 
 /*
  * Readings queries against values computed here from the readings written: bucket
@@ -80,15 +76,10 @@ describe('HTTP API: readings, raw and bucketed', () => {
   const written: StoredReading[] = [];
 
   beforeAll(async () => {
-    db = await createPgliteDatabase({ dataDir: undefined });
-    const report = await migrate(db);
-    maintenance = await createStorageMaintenance({ ...DEFAULT_STORAGE_SETTINGS, rawRetentionDays: 0, rollup1mRetentionDays: 0, loop: false }, { db, capabilities: report.capabilities });
-    const dictionary = await loadMetricDictionary(db, [...METRIC_CATALOGUE.keys()]);
-    server = await createApi({ host: '127.0.0.1', port: 0 }, {
-      db, dictionary, catalogue: METRIC_CATALOGUE, maxReadings: 500,
-      requireRole: createRoleGuard({ db, bootstrapAdminKey: ADMIN }), mqtt: { port: 1883, wsPort: undefined }, readiness: [],
-    });
-    base = `http://127.0.0.1:${server.port}`;
+    const started = await startTestApi({ adminKey: ADMIN });
+    ({ db, server, base } = started);
+    const { dictionary } = started;
+    maintenance = await createStorageMaintenance({ ...DEFAULT_STORAGE_SETTINGS, rawRetentionDays: 0, rollup1mRetentionDays: 0, loop: false }, { db, capabilities: started.storage.capabilities });
     key = (await api<{ key: string }>(base, 'POST', '/api/v1/api-keys', { key: ADMIN, body: { role: 'reader', name: 'test' } })).body.key;
     for (const id of ['d-a', 'd-b']) await registerDevice(base, ADMIN, { id, domain: 'environment' });
     nums = await resolveDeviceNums(db, ['d-a', 'd-b']);

@@ -4,8 +4,6 @@ import { METRIC_CATALOGUE } from '../../contracts/metric-catalogue.js';
 import type { CanonicalReading } from '../../contracts/reading.js';
 import type { Database } from '../../storage/database.js';
 import { loadMetricDictionary } from '../../storage/metric-dictionary.js';
-import { migrate } from '../../storage/migrate.js';
-import { createPgliteDatabase } from '../../storage/pglite-database.js';
 import { api, registerDevice } from '../../test/support/api-client.js';
 import { testRedisUrl } from '../../test/support/services.js';
 import { openSse } from '../../test/support/sse-client.js';
@@ -13,6 +11,7 @@ import { createLiveFeed, type LiveFeed } from '../live/live-feed.js';
 import { createLivePublisher, type LivePublisher } from '../live/live-publisher.js';
 import { createRoleGuard } from './authenticate.js';
 import { createApi, type Api } from './create-api.js';
+import { startTestApi } from '../../test/support/test-api.js';
 
 const ADMIN = `admin-${randomUUID()}`;
 
@@ -27,16 +26,9 @@ describe('HTTP API: the live stream of readings (SSE on a Redis stream)', () => 
   const reading = (deviceId: string, metric: string, value: number): CanonicalReading => ({ time: new Date('2026-11-21T00:00:00Z'), deviceId, metric, value, quality: 'good' });
 
   beforeAll(async () => {
-    db = await createPgliteDatabase({ dataDir: undefined });
-    await migrate(db);
-    const dictionary = await loadMetricDictionary(db, [...METRIC_CATALOGUE.keys()]);
     feed = createLiveFeed({ redisUrl: testRedisUrl(), prefix, blockMs: 200 });
     publisher = createLivePublisher({ redisUrl: testRedisUrl(), prefix });
-    server = await createApi({ host: '127.0.0.1', port: 0 }, {
-      db, dictionary, catalogue: METRIC_CATALOGUE, maxReadings: 500, live: feed, liveHeartbeatMs: 100,
-      requireRole: createRoleGuard({ db, bootstrapAdminKey: ADMIN }), mqtt: { port: 1883, wsPort: undefined }, readiness: [],
-    });
-    base = `http://127.0.0.1:${server.port}`;
+    ({ db, server, base } = await startTestApi({ adminKey: ADMIN, context: () => ({ live: feed, liveHeartbeatMs: 100 }) }));
     await registerDevice(base, ADMIN, { id: 'air-1', domain: 'environment' });
     await registerDevice(base, ADMIN, { id: 'pipe-1', domain: 'water' });
   });

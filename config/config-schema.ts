@@ -20,17 +20,42 @@ export interface Config {
   dataDir: string;
   roles: readonly Role[];
   listenHost: string;
-  mqttPort: number;
+  /** `undefined` (MQTT_PORT=off) turns plain MQTT over TCP off. */
+  mqttPort: number | undefined;
   /** 0 disables the MQTT-over-WebSocket listener. */
   mqttWsPort: number;
   mqttMaxPacketBytes: number;
+  /** Open MQTT connections per client address; 0 turns the limit off. */
+  mqttMaxConnectionsPerAddress: number;
+  /** Failed MQTT logins per address and minute before its logins are refused unchecked; 0 turns it off. */
+  mqttMaxAuthFailuresPerMinute: number;
+  /** Messages waiting to be stored (queued and in the broker) at which the broker slows devices (docs/backpressure.md). */
+  mqttBacklogHighWater: number;
+  /** Messages the broker holds unacknowledged at once while slowing; more and it refuses. */
+  mqttBackpressureMaxHeld: number;
+  /** Longest a message is held while slowing before the broker refuses. */
+  mqttBackpressureMaxHoldMs: number;
   httpPort: number;
+  /** PEM certificate chain of the TLS listeners; unset: none run. */
+  tlsCertFile: string | undefined;
+  /** PEM private key of `tlsCertFile`. */
+  tlsKeyFile: string | undefined;
+  /** MQTT over TLS; 0 disables it. Runs only with `tlsCertFile`. */
+  mqttTlsPort: number;
+  /** MQTT over secure WebSocket; 0 disables it. Runs only with `tlsCertFile`. */
+  mqttWssPort: number;
+  /** PEM CA certificates; set: mqtts and wss devices must present a client certificate one of them signed. */
+  mqttTlsClientCaFile: string | undefined;
+  /** The API speaks HTTPS (only) on `httpPort`; defaults to whether `tlsCertFile` is set. */
+  apiTls: boolean;
   apiAdminKey: string | undefined;
   logLevel: LogLevel;
   queuePrefix: string;
   batchMaxEnvelopes: number;
   batchMaxWaitMs: number;
   workerConcurrency: number;
+  /** A job whose worker stopped renewing its lock this long goes back to the queue (BullMQ lockDuration and stalledInterval). */
+  workerStalledAfterMs: number;
   apiMaxRangeReadings: number;
   /** Requests per minute per API key (per client address without one); 0 turns the limit off. */
   apiRateLimitPerMinute: number;
@@ -106,6 +131,18 @@ function port(allowZero: boolean): Parse<number> {
   return integer(allowZero ? 0 : 1, 65535);
 }
 
+/** `off` turns the listener off (`undefined`); a number is a port as {@link port} reads it. */
+function portOrOff(allowZero: boolean): Parse<number | undefined> {
+  return (raw) => (raw.trim().toLowerCase() === 'off' ? undefined : port(allowZero)(raw));
+}
+
+const onOff: Parse<boolean> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (value === 'on' || value === 'true' || value === '1') return true;
+  if (value === 'off' || value === 'false' || value === '0') return false;
+  throw new Error(`must be on or off, got "${raw}"`);
+};
+
 function url(protocols: readonly string[]): Parse<string> {
   return (raw) => {
     let parsed: URL;
@@ -176,16 +213,28 @@ export const CONFIG_VARIABLES = [
   variable({ key: 'dataDir', env: 'DATA_DIR', defaultText: './data', defaultValue: './data', parse: nonEmpty, description: 'Local state: embedded database, local Redis, generated admin key.' }),
   variable({ key: 'roles', env: 'ROLES', defaultText: 'all', defaultValue: ROLES, parse: parseRoles, description: 'Comma-separated roles this process runs: broker, opcua, worker, api, or all.' }),
   variable({ key: 'listenHost', env: 'LISTEN_HOST', defaultText: '0.0.0.0', defaultValue: '0.0.0.0', parse: nonEmpty, description: 'Address the MQTT and HTTP listeners bind to.' }),
-  variable({ key: 'mqttPort', env: 'MQTT_PORT', defaultText: '1883', defaultValue: 1883, parse: port(true), description: 'MQTT over TCP (0 picks a free port).' }),
+  variable({ key: 'mqttPort', env: 'MQTT_PORT', defaultText: '1883', defaultValue: 1883, parse: portOrOff(true), description: 'MQTT over TCP (0 picks a free port; off turns it off, e.g. to accept devices over TLS only).' }),
   variable({ key: 'mqttWsPort', env: 'MQTT_WS_PORT', defaultText: '8083', defaultValue: 8083, parse: port(true), description: 'MQTT over WebSocket, path /mqtt (0 disables it).' }),
   variable({ key: 'mqttMaxPacketBytes', env: 'MQTT_MAX_PACKET_BYTES', defaultText: '65536', defaultValue: 65536, parse: integer(1024, 16 * 1024 * 1024), description: 'Largest MQTT packet accepted; a larger one closes the connection.' }),
-  variable({ key: 'httpPort', env: 'HTTP_PORT', defaultText: '3000', defaultValue: 3000, parse: port(true), description: 'HTTP API (0 picks a free port).' }),
+  variable({ key: 'mqttMaxConnectionsPerAddress', env: 'MQTT_MAX_CONNECTIONS_PER_ADDRESS', defaultText: '1000', defaultValue: 1000, parse: integer(0, 1_000_000), description: 'Open MQTT connections one client address may hold; more are closed as they are accepted (docs/security.md). 0 turns the limit off.' }),
+  variable({ key: 'mqttMaxAuthFailuresPerMinute', env: 'MQTT_MAX_AUTH_FAILURES_PER_MINUTE', defaultText: '30', defaultValue: 30, parse: integer(0, 1_000_000), description: 'Failed MQTT logins from one address within a minute after which its logins are refused, unchecked, for the rest of the minute (docs/security.md). 0 turns it off.' }),
+  variable({ key: 'mqttBacklogHighWater', env: 'MQTT_BACKLOG_HIGH_WATER', defaultText: '100000', defaultValue: 100_000, parse: integer(100, 100_000_000), description: 'Messages waiting to be stored (in the ingest queue and the broker) at which the broker stops acknowledging and holds new messages, slowing devices (docs/backpressure.md).' }),
+  variable({ key: 'mqttBackpressureMaxHeld', env: 'MQTT_BACKPRESSURE_MAX_HELD', defaultText: '5000', defaultValue: 5000, parse: integer(1, 1_000_000), description: 'Messages held unacknowledged at once while slowing; beyond, the broker refuses publishes and CONNECTs until the backlog is half the mark.' }),
+  variable({ key: 'mqttBackpressureMaxHoldMs', env: 'MQTT_BACKPRESSURE_MAX_HOLD_MS', defaultText: '10000', defaultValue: 10_000, parse: integer(100, 600_000), description: 'Longest a message is held while slowing (ms) before the broker refuses; keep it well under device keep-alive intervals.' }),
+  variable({ key: 'httpPort', env: 'HTTP_PORT', defaultText: '3000', defaultValue: 3000, parse: port(true), description: 'HTTP API (0 picks a free port); HTTPS when API_TLS is on.' }),
+  variable({ key: 'tlsCertFile', env: 'TLS_CERT_FILE', defaultText: 'unset: no TLS listeners', defaultValue: undefined, parse: nonEmpty, description: 'PEM certificate (server certificate first, then its chain) for mqtts, wss and HTTPS (README, "TLS"); checked at start.' }),
+  variable({ key: 'tlsKeyFile', env: 'TLS_KEY_FILE', defaultText: 'unset', defaultValue: undefined, parse: nonEmpty, description: 'PEM private key of TLS_CERT_FILE, not passphrase-protected; required with it and checked to match it.' }),
+  variable({ key: 'mqttTlsPort', env: 'MQTT_TLS_PORT', defaultText: '8883', defaultValue: 8883, parse: port(true), description: 'MQTT over TLS (mqtts) when TLS_CERT_FILE is set (0 disables it).' }),
+  variable({ key: 'mqttWssPort', env: 'MQTT_WSS_PORT', defaultText: '8084', defaultValue: 8084, parse: port(true), description: 'MQTT over secure WebSocket (wss), path /mqtt, when TLS_CERT_FILE is set (0 disables it).' }),
+  variable({ key: 'mqttTlsClientCaFile', env: 'MQTT_TLS_CLIENT_CA_FILE', defaultText: 'unset: no client certificates', defaultValue: undefined, parse: nonEmpty, description: 'PEM CA certificates: devices on mqtts and wss must then present a certificate one of them signed, besides username and password.' }),
+  variable({ key: 'apiTls', env: 'API_TLS', defaultText: 'unset: on when TLS_CERT_FILE is set', defaultValue: false, parse: onOff, description: 'on: the API speaks HTTPS only, with TLS_CERT_FILE; off: plain HTTP (e.g. behind a TLS-terminating proxy).' }),
   variable({ key: 'apiAdminKey', env: 'API_ADMIN_KEY', defaultText: 'unset: generated at first start, printed once, kept in DATA_DIR/admin-api-key', defaultValue: undefined, parse: apiKey, description: 'Bootstrap admin API key (at least 16 characters).' }),
   variable({ key: 'logLevel', env: 'LOG_LEVEL', defaultText: 'info', defaultValue: 'info', parse: oneOf(LOG_LEVELS), description: `Log level: ${LOG_LEVELS.join(', ')}.` }),
   variable({ key: 'queuePrefix', env: 'QUEUE_PREFIX', defaultText: 'urbansense', defaultValue: 'urbansense', parse: queuePrefix, description: 'Redis key prefix of the queues; stacks sharing a Redis need different ones.' }),
   variable({ key: 'batchMaxEnvelopes', env: 'INGEST_BATCH_MAX_MESSAGES', defaultText: '500', defaultValue: 500, parse: integer(1, 10000), description: 'Messages per queue job: a batch is sent when it has this many…' }),
   variable({ key: 'batchMaxWaitMs', env: 'INGEST_BATCH_MAX_WAIT_MS', defaultText: '10', defaultValue: 10, parse: integer(0, 5000), description: '…or when its first message has waited this long (ms). Devices get PUBACK after the send.' }),
   variable({ key: 'workerConcurrency', env: 'WORKER_CONCURRENCY', defaultText: '4', defaultValue: 4, parse: integer(1, 256), description: 'Queue jobs one worker process handles at once.' }),
+  variable({ key: 'workerStalledAfterMs', env: 'WORKER_STALLED_AFTER_MS', defaultText: '30000', defaultValue: 30000, parse: integer(1000, 600_000), description: 'A job whose worker died (stopped renewing its lock) this long ago (ms) is handed to another worker; only a job that stalled 1000 times is failed.' }),
   variable({ key: 'apiMaxRangeReadings', env: 'API_MAX_READINGS', defaultText: '10000', defaultValue: 10000, parse: integer(1, 1000000), description: 'Largest page of raw readings one request may ask for.' }),
   variable({ key: 'apiRateLimitPerMinute', env: 'API_RATE_LIMIT_PER_MINUTE', defaultText: '6000', defaultValue: 6000, parse: integer(0, 1_000_000), description: 'Requests per minute each API key may make (each client address, without a key); more are answered 429. 0 turns the limit off.' }),
   variable({ key: 'apiCorsOrigins', env: 'API_CORS_ORIGINS', defaultText: 'unset: no CORS headers', defaultValue: undefined, parse: corsOrigins, description: 'Browser origins that may call the API (comma-separated, e.g. https://grafana.example.org), or * for any.' }),
@@ -231,8 +280,30 @@ export function parseConfig(env: Environment): Readonly<Config> {
   // ROLES=all runs an idle opcua role without a mapping; naming the role means wanting it to work.
   if (/(^|,)\s*opcua\s*(,|$)/i.test(env.ROLES ?? '') && config.opcuaConfigFile === undefined) problems.push('ROLES names opcua, which needs OPCUA_CONFIG_FILE (docs/opcua.md)');
   if (config.alertWebhookUrl !== undefined && config.alertWebhookSecret === undefined && !problems.some((problem) => problem.startsWith('ALERT_WEBHOOK_SECRET'))) problems.push('ALERT_WEBHOOK_URL needs ALERT_WEBHOOK_SECRET, the key receivers check signatures with');
+  // Unset, API_TLS follows TLS_CERT_FILE: giving a certificate means wanting the API encrypted too.
+  if ((env.API_TLS ?? '') === '') config.apiTls = config.tlsCertFile !== undefined;
+  problems.push(...tlsProblems(env, config as unknown as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config as unknown as Config);
+}
+
+/**
+ * TLS variables that only make sense together. Whether the files exist and match is
+ * checked when they are read (config/tls-files.ts).
+ */
+function tlsProblems(env: Environment, config: Readonly<Config>): string[] {
+  const set = (name: string) => (env[name] ?? '') !== '';
+  const problems: string[] = [];
+  if (set('TLS_CERT_FILE') !== set('TLS_KEY_FILE')) problems.push(set('TLS_CERT_FILE') ? 'TLS_CERT_FILE needs TLS_KEY_FILE, its private key' : 'TLS_KEY_FILE needs TLS_CERT_FILE, the certificate it belongs to');
+  if (config.tlsCertFile === undefined) {
+    if (set('API_TLS') && config.apiTls) problems.push('API_TLS=on needs TLS_CERT_FILE and TLS_KEY_FILE');
+    if (set('MQTT_TLS_CLIENT_CA_FILE')) problems.push('MQTT_TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE: client certificates are checked on the TLS listeners');
+  }
+  const tlsListener = config.tlsCertFile !== undefined && (config.mqttTlsPort !== 0 || config.mqttWssPort !== 0);
+  if (config.roles?.includes('broker') && env.MQTT_PORT?.trim().toLowerCase() === 'off' && config.mqttWsPort === 0 && !tlsListener) {
+    problems.push('MQTT_PORT=off leaves the broker no listener: set MQTT_WS_PORT, or TLS_CERT_FILE with MQTT_TLS_PORT or MQTT_WSS_PORT');
+  }
+  return problems;
 }
 
 /** The storage settings part of the configuration, as storage/ takes it. */

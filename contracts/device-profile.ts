@@ -13,7 +13,7 @@
  *         rssi: ignore
  *       unmapped: quarantine              # or ignore; default quarantine
  */
-import { DocumentProblems, isFields, oneOf, onlyKeys, readString, type Fields } from './document-fields.js';
+import { DocumentProblems, isFields, oneOf, onlyKeys, readNumber, readString, type Fields } from './document-fields.js';
 import type { MetricCatalogue } from './metric-catalogue.js';
 
 export const TIMESTAMP_FORMATS = ['auto', 'iso8601', 'epoch_s', 'epoch_ms', 'local'] as const;
@@ -38,6 +38,8 @@ export interface DeviceProfile {
   /** By dotted path within a record; `ignore` marks fields known to carry no reading. */
   fields: ReadonlyMap<string, FieldMapping | 'ignore'>;
   unmapped: 'quarantine' | 'ignore';
+  /** Issue 7: how often devices of this profile report, in seconds, unless the device says otherwise. */
+  expectedIntervalS?: number;
 }
 
 export class DeviceProfileError extends Error {
@@ -59,7 +61,11 @@ function readProfile(name: string, entry: unknown, catalogue: MetricCatalogue, p
     problems.add(at, 'must be an object with "fields"');
     return undefined;
   }
-  onlyKeys(entry, ['description', 'records', 'timestamp', 'fields', 'unmapped'], at, problems);
+  onlyKeys(entry, ['description', 'records', 'timestamp', 'fields', 'unmapped', 'expectedIntervalS'], at, problems);
+  const expectedIntervalS = entry.expectedIntervalS === undefined ? undefined : readNumber(entry, 'expectedIntervalS', at, problems);
+  if (expectedIntervalS !== undefined && !(Number.isInteger(expectedIntervalS) && expectedIntervalS >= 1 && expectedIntervalS <= 31_536_000)) {
+    problems.add(at, '"expectedIntervalS" must be a whole number of seconds from 1 to 31536000');
+  }
   const description = readString(entry, 'description', at, problems, { optional: true, maxLength: 500 });
   const records = readPath(entry, 'records', at, problems, true);
   let timestamp: DeviceProfile['timestamp'];
@@ -103,7 +109,7 @@ function readProfile(name: string, entry: unknown, catalogue: MetricCatalogue, p
     }
   }
   const unmapped = oneOf(entry.unmapped ?? 'quarantine', ['quarantine', 'ignore'] as const, 'unmapped', at, problems) ?? 'quarantine';
-  return { name, description, records, timestamp, fields, unmapped };
+  return { name, description, records, timestamp, fields, unmapped, ...(expectedIntervalS === undefined ? {} : { expectedIntervalS }) };
 }
 
 /** Validates a profiles document against the catalogue; every problem names `source` and the entry. */

@@ -35,6 +35,13 @@ export const MQTT_REFUSALS = {
   topic_not_allowed: "A publish, subscribe or will outside the device's sensors/{deviceId}/ namespace or its Sparkplug edge node topics.",
   packet_too_large: 'A packet larger than MQTT_MAX_PACKET_BYTES; the connection is closed.',
   queue_unavailable: 'The queue could not take the message; it was not acknowledged, so the device resends.',
+  client_id_taken: "The client id is held by another device (connected, or keeping its session); CONNACK 2 \"identifier rejected\" (docs/security.md).",
+  malformed_packet: 'A packet that breaks MQTT 3.1.1 (bad protocol name or level, reserved bits, QoS 3, a packet before CONNECT or a second CONNECT, a wildcard, ill-formed UTF-8 or U+0000 in a PUBLISH topic); the connection is closed.',
+  too_many_connections: 'The address already has MQTT_MAX_CONNECTIONS_PER_ADDRESS connections open; the new one is closed as it is accepted.',
+  auth_backoff: 'The address failed to log in MQTT_MAX_AUTH_FAILURES_PER_MINUTE times within a minute; its CONNECTs get CONNACK 3 "server unavailable", without a password check, until the minute ends.',
+  backlog_full: 'The ingest backlog stayed over MQTT_BACKLOG_HIGH_WATER while the message was held (longer than MQTT_BACKPRESSURE_MAX_HOLD_MS, or more than MQTT_BACKPRESSURE_MAX_HELD messages held); the connection is closed without PUBACK and the device resends later (docs/backpressure.md).',
+  server_busy: 'A CONNECT while the broker refuses for backlog (backlog_full, until the backlog drains to half of MQTT_BACKLOG_HIGH_WATER); CONNACK 3 "server unavailable", the device retries later.',
+  tls_handshake_failed: 'A connection to the mqtts or wss port did not complete TLS: plain MQTT on the TLS port, a client that does not trust the certificate, or a missing or untrusted client certificate (README, "TLS").',
 } as const;
 export type MqttRefusal = keyof typeof MQTT_REFUSALS;
 

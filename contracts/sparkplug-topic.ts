@@ -27,6 +27,8 @@ function validLevel(level: string | undefined): level is string {
 }
 
 export function parseSparkplugTopic(topic: string): SparkplugTopic | undefined {
+  // Most topics a worker sees are not Sparkplug: refuse them before splitting.
+  if (!topic.startsWith(`${SPARKPLUG_NAMESPACE}/`)) return undefined;
   const [namespace, groupId, type, edgeNodeId, deviceId, ...rest] = topic.split('/');
   if (namespace !== SPARKPLUG_NAMESPACE || rest.length > 0 || !validLevel(groupId) || !validLevel(edgeNodeId)) return undefined;
   if ((NODE_TYPES as readonly string[]).includes(type ?? '')) {

@@ -9,6 +9,12 @@ export const SENSORS_TOPIC_ROOT = 'sensors';
 export const TELEMETRY_CHANNEL = 'telemetry';
 /** SenML packs (RFC 8428, application/senml+json). */
 export const SENML_CHANNEL = 'senml';
+/**
+ * Issue 7: the device's connection state, `online` or `offline`. A device sets its MQTT
+ * last will here with `offline` and publishes `online` once connected, so the broker's
+ * will marks it offline the moment its connection dies.
+ */
+export const STATUS_CHANNEL = 'status';
 
 /**
  * Device ids appear as MQTT topic levels and usernames, so they must not contain
@@ -35,10 +41,14 @@ export interface SensorsTopic {
   channel: string;
 }
 
+const SENSORS_PREFIX = `${SENSORS_TOPIC_ROOT}/`;
+
 export function parseSensorsTopic(topic: string): SensorsTopic | undefined {
-  const parts = topic.split('/');
-  if (parts.length < 3 || parts[0] !== SENSORS_TOPIC_ROOT) return undefined;
-  const deviceId = parts[1] ?? '';
+  // indexOf, not split: workers parse the topic of every message (issue 9, profiled).
+  if (!topic.startsWith(SENSORS_PREFIX)) return undefined;
+  const idEnd = topic.indexOf('/', SENSORS_PREFIX.length);
+  if (idEnd < 0) return undefined;
+  const deviceId = topic.slice(SENSORS_PREFIX.length, idEnd);
   if (!isValidDeviceId(deviceId)) return undefined;
-  return { deviceId, channel: parts.slice(2).join('/') };
+  return { deviceId, channel: topic.slice(idEnd + 1) };
 }

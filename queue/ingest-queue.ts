@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { RawEnvelope } from '../contracts/envelope.js';
 import { INGEST_JOB_NAME, INGEST_QUEUE_NAME, type IngestJobData, type IngestJobResult } from '../contracts/queue.js';
+import { ingestJobId } from './ingest-job-id.js';
 import { redisConnection } from './redis-connection.js';
 
 export interface IngestQueueOptions {
@@ -81,7 +82,8 @@ export function createIngestQueue(options: IngestQueueOptions): IngestQueue {
   return {
     queue,
     add(envelopes) {
-      return withTimeout(queue.add(INGEST_JOB_NAME, { envelopes }), addTimeoutMs, 'queueing the batch in Redis');
+      // The id names the envelope count: the broker reads its backlog from ids alone (queue/queue-backlog.ts).
+      return withTimeout(queue.add(INGEST_JOB_NAME, { envelopes }, { jobId: ingestJobId(envelopes.length) }), addTimeoutMs, 'queueing the batch in Redis');
     },
     async ping() {
       // Any command is a round trip; one field of the queue's metadata hash is the cheapest.

@@ -10,10 +10,14 @@ function hostForUrl(host: string): string {
 export function formatBanner(stack: Stack): string {
   const host = hostForUrl(stack.config.listenHost);
   const lines = ['', `urbansense is running (roles: ${stack.config.roles.join(', ')})`];
-  if (stack.api !== undefined) lines.push(`  API        http://${host}:${stack.api.port}/api/v1   (health: /readyz)`);
+  const scheme = stack.config.apiTls ? 'https' : 'http';
+  if (stack.api !== undefined) lines.push(`  API        ${scheme}://${host}:${stack.api.port}/api/v1   (health: /readyz)`);
   if (stack.gateway !== undefined) {
-    const ws = stack.gateway.wsPort === undefined ? '' : `   ws://${host}:${stack.gateway.wsPort}/mqtt`;
-    lines.push(`  MQTT       mqtt://${host}:${stack.gateway.port}${ws}`);
+    const { port, wsPort, tlsPort, wssPort } = stack.gateway;
+    const plain = [port === 0 ? undefined : `mqtt://${host}:${port}`, wsPort === undefined ? undefined : `ws://${host}:${wsPort}/mqtt`];
+    const secure = [tlsPort === undefined ? undefined : `mqtts://${host}:${tlsPort}`, wssPort === undefined ? undefined : `wss://${host}:${wssPort}/mqtt`];
+    if (plain.some(Boolean)) lines.push(`  MQTT       ${plain.filter(Boolean).join('   ')}`);
+    if (secure.some(Boolean)) lines.push(`  MQTT TLS   ${secure.filter(Boolean).join('   ')}`);
   }
   if (stack.opcua !== undefined) {
     const servers = stack.opcua.status().map((server) => `${server.name} ${server.endpointUrl}`).join(', ');

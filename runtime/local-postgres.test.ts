@@ -44,6 +44,22 @@ describe('startLocalPostgres', () => {
     }
   });
 
+  it('runs crash-safe when asked to be durable, and fast without', async () => {
+    const settings = `SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS commit, current_setting('full_page_writes') AS pages`;
+    const durable = await startLocalPostgres({ durable: true });
+    try {
+      expect(await query(durable.url, settings)).toEqual([{ fsync: 'on', commit: 'on', pages: 'on' }]);
+    } finally {
+      await durable.close();
+    }
+    const fast = await startLocalPostgres();
+    try {
+      expect(await query(fast.url, settings)).toEqual([{ fsync: 'off', commit: 'off', pages: 'off' }]);
+    } finally {
+      await fast.close();
+    }
+  });
+
   it('close() may be called any number of times, also concurrently', async () => {
     const postgres = await startLocalPostgres();
     await Promise.all([postgres.close(), postgres.close()]);

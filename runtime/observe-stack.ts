@@ -3,6 +3,7 @@ import type { MqttGateway } from '../gateways/mqtt/mqtt-gateway.js';
 import type { OpcuaGateway } from '../gateways/opcua/opcua-gateway.js';
 import type { IngestWorker } from '../services/ingest/ingest-worker.js';
 import type { StorageMaintenance } from '../storage/storage-maintenance.js';
+import { createLogThrottle } from './log-throttle.js';
 import { observeOpcua } from './observe-opcua.js';
 
 /** The modules emit events; this is where they become log lines (STYLE.md, Logging). */
@@ -11,9 +12,20 @@ export function observeStack(
   logger: Logger,
 ): void {
   const broker = logger.child({ component: 'mqtt' });
-  parts.gateway?.events.on('refused', (refused) => broker.warn({ ...refused }, `refused: ${refused.reason}`));
+  // Refusals come in floods when someone attacks the broker: each is counted (stack-metrics.ts), a sample is logged.
+  const admit = createLogThrottle();
+  parts.gateway?.events.on('refused', (refused) => {
+    const decision = admit(refused.reason);
+    if (!decision.log) return;
+    const left = decision.suppressed > 0 ? { suppressedBefore: decision.suppressed } : {};
+    broker.warn({ ...refused, ...left }, `refused: ${refused.reason}${decision.suppressed > 0 ? ` (${decision.suppressed} more in the previous interval were not logged)` : ''}`);
+  });
   parts.gateway?.events.on('connected', (info) => broker.debug(info, 'device connected'));
   parts.gateway?.events.on('disconnected', (info) => broker.debug(info, 'device disconnected'));
+  // Issue 8: a broker-only process has no /metrics, so its backpressure state changes are logged (docs/backpressure.md).
+  parts.gateway?.backpressure?.events.on('state', (status) =>
+    broker[status.state === 'normal' ? 'info' : 'warn'](status, `backpressure: ${status.state} (backlog ${status.backlogMessages} of ${status.highWaterMessages} messages)`),
+  );
   observeOpcua(parts.opcua, logger);
 
   const ingest = logger.child({ component: 'ingest' });

@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MqttGateway } from '../gateways/mqtt/mqtt-gateway.js';
+import type { BackpressureGate } from '../gateways/mqtt/backpressure-gate.js';
+import { BACKPRESSURE_STATES } from '../gateways/mqtt/backpressure-policy.js';
 import type { IngestQueue } from '../queue/ingest-queue.js';
+import { SEVERITIES } from '../services/alerts/alert-rule.js';
 import type { IngestWorker } from '../services/ingest/ingest-worker.js';
 
 /**
@@ -9,7 +12,13 @@ import type { IngestWorker } from '../services/ingest/ingest-worker.js';
  * ingest counters in the worker role, broker connections in the broker role, the
  * queue depth wherever the queue is reachable.
  */
-export function createStackMetrics(parts: { worker: IngestWorker | undefined; gateway: MqttGateway | undefined; queue: IngestQueue }): Registry {
+export function createStackMetrics(parts: {
+  worker: IngestWorker | undefined;
+  gateway: MqttGateway | undefined;
+  queue: IngestQueue;
+  /** Issue 7: active alerts keyed `severity/state`, read at scrape time. */
+  activeAlerts?: () => Promise<ReadonlyMap<string, number>>;
+}): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'urbansense_' });
 
@@ -52,6 +61,24 @@ export function createStackMetrics(parts: { worker: IngestWorker | undefined; ga
       }
     },
   });
+  const activeAlerts = parts.activeAlerts;
+  if (activeAlerts !== undefined) {
+    new Gauge({
+      name: 'urbansense_alerts_active', help: 'Alerts open or acknowledged, by severity and state, read at scrape time.',
+      labelNames: ['severity', 'state'] as const, registers: [registry],
+      async collect() {
+        try {
+          const counts = await activeAlerts();
+          // Every combination is set, so a series drops back to 0 when its last alert clears.
+          for (const severity of SEVERITIES) {
+            for (const state of ['open', 'acknowledged'] as const) this.set({ severity, state }, counts.get(`${severity}/${state}`) ?? 0);
+          }
+        } catch {
+          // Database down: the gauge keeps its last values; /readyz reports the outage.
+        }
+      },
+    });
+  }
   const gateway = parts.gateway;
   if (gateway !== undefined) {
     new Gauge({
@@ -60,6 +87,37 @@ export function createStackMetrics(parts: { worker: IngestWorker | undefined; ga
     });
     const refused = new Counter({ name: 'urbansense_mqtt_refused_total', help: 'Refused MQTT connections, publishes and subscriptions, by reason.', labelNames: ['reason'] as const, registers: [registry] });
     gateway.events.on('refused', (refusal) => refused.inc({ reason: refusal.reason }));
+    if (gateway.backpressure !== undefined) registerBackpressureMetrics(registry, gateway.backpressure);
   }
   return registry;
+}
+
+/** Issue 8: the bounded backlog, read at scrape time (docs/backpressure.md). */
+function registerBackpressureMetrics(registry: Registry, gate: BackpressureGate): void {
+  new Gauge({
+    name: 'urbansense_mqtt_backpressure_state', help: 'The broker\'s backpressure state: 1 for the current one of normal, slowing, refusing.',
+    labelNames: ['state'] as const, registers: [registry],
+    collect() {
+      for (const state of BACKPRESSURE_STATES) this.set({ state }, gate.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'urbansense_mqtt_backlog_messages', help: 'Messages waiting to be stored, as the broker bounds them: queued in Redis and accepted into its batch.', registers: [registry],
+    collect() { this.set(gate.status().backlogMessages); },
+  });
+  new Gauge({
+    name: 'urbansense_mqtt_backlog_high_water_messages', help: 'MQTT_BACKLOG_HIGH_WATER: the backlog at which the broker slows devices.', registers: [registry],
+    collect() { this.set(gate.status().highWaterMessages); },
+  });
+  const transitions = new Counter({
+    name: 'urbansense_mqtt_backpressure_transitions_total', help: 'Changes of the broker\'s backpressure state, by the state entered.',
+    labelNames: ['to'] as const, registers: [registry],
+  });
+  gate.events.on('state', (status) => transitions.inc({ to: status.state }));
+  const heldTotal = new Counter({ name: 'urbansense_mqtt_held_total', help: 'Messages the broker held (slowing their device) instead of queueing them at once.', registers: [registry] });
+  gate.events.on('held', () => heldTotal.inc());
+  new Gauge({
+    name: 'urbansense_mqtt_held_messages', help: 'Messages held unacknowledged by the broker, waiting for the backlog to shrink.', registers: [registry],
+    collect() { this.set(gate.status().heldMessages); },
+  });
 }

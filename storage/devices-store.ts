@@ -18,6 +18,8 @@ export interface Device {
   district: string | undefined;
   /** WGS 84 degrees (migration 004); `undefined` when not placed. */
   location: { latitude: number; longitude: number } | undefined;
+  /** Issue 7: how often it reports, for offline detection; `undefined`: its profile's, else the stack's default. */
+  expectedIntervalS: number | undefined;
 }
 
 export interface DeviceCredentials {
@@ -39,9 +41,10 @@ interface DeviceRow {
   district: string | null;
   latitude: number | null;
   longitude: number | null;
+  expected_interval_s: number | null;
 }
 
-const DEVICE_COLUMNS = 'id, domain, name, disabled, created_at, updated_at, profile, parent_id, online, district, latitude, longitude';
+const DEVICE_COLUMNS = 'id, domain, name, disabled, created_at, updated_at, profile, parent_id, online, district, latitude, longitude, expected_interval_s';
 
 function toDevice(row: DeviceRow): Device {
   return {
@@ -56,6 +59,7 @@ function toDevice(row: DeviceRow): Device {
     online: row.online ?? undefined,
     district: row.district ?? undefined,
     location: row.latitude === null || row.longitude === null ? undefined : { latitude: row.latitude, longitude: row.longitude },
+    expectedIntervalS: row.expected_interval_s ?? undefined,
   };
 }
 
@@ -65,14 +69,15 @@ export interface NewDevice {
   name: string;
   secretHash: string;
   profile?: string;
+  expectedIntervalS?: number;
 }
 
 /** Inserts a device; `undefined` when the id is taken. */
 export async function insertDevice(db: Queryable, device: NewDevice): Promise<Device | undefined> {
   const result = await db.query<DeviceRow>(
-    `INSERT INTO devices (id, domain, name, secret_hash, profile) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO devices (id, domain, name, secret_hash, profile, expected_interval_s) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (id) DO NOTHING RETURNING ${DEVICE_COLUMNS}`,
-    [device.id, device.domain, device.name, device.secretHash, device.profile ?? null],
+    [device.id, device.domain, device.name, device.secretHash, device.profile ?? null, device.expectedIntervalS ?? null],
   );
   const row = result.rows[0];
   return row === undefined ? undefined : toDevice(row);
@@ -114,6 +119,7 @@ export interface DevicePatch {
   location?: { latitude: number; longitude: number } | null;
   profile?: string | null;
   disabled?: boolean;
+  expectedIntervalS?: number | null;
 }
 
 /** Applies a patch; `undefined` when there is no such device. */
@@ -130,6 +136,7 @@ export async function updateDevice(db: Queryable, id: string, patch: DevicePatch
   if (patch.district !== undefined) set('district', patch.district);
   if (patch.profile !== undefined) set('profile', patch.profile);
   if (patch.disabled !== undefined) set('disabled', patch.disabled);
+  if (patch.expectedIntervalS !== undefined) set('expected_interval_s', patch.expectedIntervalS);
   if (patch.location !== undefined) {
     set('latitude', patch.location?.latitude ?? null);
     set('longitude', patch.location?.longitude ?? null);

@@ -43,6 +43,19 @@ export async function setDeviceOnline(db: Queryable, id: string, online: boolean
   await db.query('UPDATE devices SET online = $2, online_changed_at = $3 WHERE id = $1', [id, online, at.toISOString()]);
 }
 
+/**
+ * Issue 7: a device's own status message (its MQTT will or its birth). Messages of one
+ * device may be processed out of order by different workers, so a change older than the
+ * one stored is ignored. `true` when the state was written.
+ */
+export async function setDeviceStatus(db: Queryable, id: string, online: boolean, at: Date): Promise<boolean> {
+  const result = await db.query(
+    'UPDATE devices SET online = $2, online_changed_at = $3 WHERE id = $1 AND (online_changed_at IS NULL OR online_changed_at <= $3)',
+    [id, online, at.toISOString()],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
 /** NDEATH: the devices behind an edge node are unreachable with it. */
 export async function setChildrenOffline(db: Queryable, parentId: string, at: Date): Promise<void> {
   await db.query(

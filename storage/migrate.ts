@@ -5,8 +5,10 @@ import { rollupsAndRetention } from './migrations/002-rollups-and-retention.js';
 import { deviceProfilesAndSparkplug } from './migrations/003-device-profiles-and-sparkplug.js';
 import { deviceLocation } from './migrations/004-device-location.js';
 import { alerts } from './migrations/005-alerts.js';
+import { readingSeries } from './migrations/006-reading-series.js';
+import { coveringRollupIndex } from './migrations/007-covering-rollup-index.js';
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, rollupsAndRetention, deviceProfilesAndSparkplug, deviceLocation, alerts];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, rollupsAndRetention, deviceProfilesAndSparkplug, deviceLocation, alerts, readingSeries, coveringRollupIndex];
 
 // Any constant works; it only has to be the same in every process of the stack.
 const MIGRATION_LOCK_KEY = 7_311_202;

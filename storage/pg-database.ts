@@ -33,6 +33,15 @@ export function createPgDatabase(options: PgDatabaseOptions): Database {
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // pg-pool listens for errors only on idle clients. A server that goes away while
+      // this one is checked out (restart, failover, between two queries of the
+      // transaction) emits 'error' on it; unheard, that would crash the process. The
+      // next query then fails, the transaction throws, the job is retried, and release()
+      // discards the dead connection.
+      const lost = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', lost);
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
@@ -50,6 +59,7 @@ export function createPgDatabase(options: PgDatabaseOptions): Database {
         throw error;
       } finally {
         // A connection whose ROLLBACK failed is in an unknown state: destroy it.
+        client.off('error', lost);
         client.release(broken);
       }
     },

@@ -27,8 +27,9 @@ export interface SnapshotRow {
 
 /**
  * The newest reading of each metric of each enabled device matching the filters: a page
- * of devices by id, then one index probe per (device, metric) — the cost is the page,
- * never the history.
+ * of devices by id, then one index probe per series the device has (reading_series,
+ * migration 006) — the cost is the page, never the history, and a metric a device never
+ * reported costs nothing.
  */
 export async function querySnapshot(db: Queryable, query: SnapshotQuery): Promise<{ rows: SnapshotRow[]; lastDeviceId: string | undefined; devices: number }> {
   const box = query.bbox;
@@ -46,9 +47,10 @@ export async function querySnapshot(db: Queryable, query: SnapshotQuery): Promis
      FROM page p
      LEFT JOIN LATERAL (
        SELECT m.key, r.time, r.value, r.quality
-       FROM metrics m CROSS JOIN LATERAL (
-         SELECT time, value, quality FROM readings WHERE device_num = p.num AND metric_num = m.num ORDER BY time DESC LIMIT 1) r
-       WHERE m.num = ANY(COALESCE($9::smallint[], (SELECT array_agg(num) FROM metrics)))
+       FROM reading_series s JOIN metrics m ON m.num = s.metric_num
+       CROSS JOIN LATERAL (
+         SELECT time, value, quality FROM readings WHERE device_num = p.num AND metric_num = s.metric_num ORDER BY time DESC LIMIT 1) r
+       WHERE s.device_num = p.num AND ($9::smallint[] IS NULL OR s.metric_num = ANY($9::smallint[]))
      ) l ON true
      ORDER BY p.id, l.key`,
     [

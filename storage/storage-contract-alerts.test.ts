@@ -9,6 +9,7 @@ import { acknowledgeAlert, clearAlertManually, findAlert, listAlerts, openAlert 
 import type { Database } from './database.js';
 import { touchDevices } from './device-health-store.js';
 import { insertDevice } from './devices-store.js';
+import { setDeviceStatus } from './ingest-devices-store.js';
 import { noteTimescaleServerSkipped, STORAGE_MODES, useMigratedDatabase } from '../test/support/storage-modes.js';
 
 /*
@@ -129,6 +130,32 @@ describe.each(STORAGE_MODES)('storage contract, alerts: $name', (mode) => {
       await heardFrom(deviceId);
       expect((await checkOffline(db, policy))?.cleared.map((alert) => alert.deviceId)).toContain(deviceId);
       expect((await offlineAlerts(deviceId)).map((alert) => [alert.state, alert.clearedBy])).toEqual([['cleared', 'condition']]);
+    });
+
+    it("uses the profile's expected interval for devices without their own, and a device's own interval over its profile's", async () => {
+      const profile = own('slow-logger');
+      const [byProfile, ownInterval] = [await ownDevice(), await ownDevice()];
+      await db.query('UPDATE devices SET profile = $2 WHERE id = ANY($1::text[])', [[byProfile, ownInterval], profile]);
+      await db.query('UPDATE devices SET expected_interval_s = 3600 WHERE id = $1', [ownInterval]);
+      await heardFrom(byProfile);
+      await heardFrom(ownInterval);
+      const withProfiles = { ...policy, profileIntervalsS: new Map([[profile, 1]]) };
+      await new Promise((resolve) => setTimeout(resolve, 2_200)); // silent for more than the profile's 1 s × 2
+      const opened = (await checkOffline(db, withProfiles))?.opened.map((alert) => alert.deviceId);
+      expect(opened).toContain(byProfile);
+      expect(opened).not.toContain(ownInterval);
+    });
+
+    it("applies a device's status messages in the order they happened, whatever order they are processed in", async () => {
+      const deviceId = await ownDevice();
+      const t = (seconds: number) => new Date(Date.UTC(2026, 10, 21, 8, 0, seconds));
+      const online = async () => (await db.query<{ online: boolean | null }>('SELECT online FROM devices WHERE id = $1', [deviceId])).rows[0]?.online;
+      expect(await setDeviceStatus(db, deviceId, true, t(10))).toBe(true);
+      // The will of the connection before (t=5) is processed after the birth of the new one (t=10).
+      expect(await setDeviceStatus(db, deviceId, false, t(5))).toBe(false);
+      expect(await online()).toBe(true);
+      expect(await setDeviceStatus(db, deviceId, false, t(20))).toBe(true);
+      expect(await online()).toBe(false);
     });
 
     it('flags a device that keeps sending but whose source timestamps stopped advancing, and clears it when they move again', async () => {

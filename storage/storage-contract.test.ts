@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Queryable } from './database.js';
 import { loadMetricDictionary } from './metric-dictionary.js';
 import { migrate, MIGRATIONS, type MigrationReport } from './migrate.js';
+import { insertReadings, queryLatest } from './readings-store.js';
 import type { Migration } from './migration.js';
 import type { OwnedDatabase } from '../test/support/storage-contract-modes.js';
 import { noteTimescaleServerSkipped, STORAGE_MODES } from '../test/support/storage-modes.js';
@@ -20,7 +21,7 @@ const VERSIONS = MIGRATIONS.map((migration) => migration.version).sort((a, b) =>
 // Relations the app reads and writes, the same in every mode: tables, partitioned tables,
 // and the rollups (continuous aggregates are views in TimescaleDB, tables in plain PostgreSQL).
 const TABLES = [
-  'alert_rule_state', 'alert_rules', 'alerts', 'api_keys', 'device_health', 'devices', 'metrics', 'quarantine', 'readings', 'rollup_1h', 'rollup_1m',
+  'alert_rule_state', 'alert_rules', 'alerts', 'api_keys', 'device_health', 'devices', 'metrics', 'quarantine', 'reading_series', 'readings', 'rollup_1h', 'rollup_1m',
   'schema_migrations', 'sparkplug_births', 'sparkplug_edges', 'storage_settings',
 ];
 
@@ -119,6 +120,28 @@ describe.each(STORAGE_MODES)('storage contract: $name', (mode) => {
         );
         expect(counts.rows).toEqual(VERSIONS.map((version) => ({ version, times: 1 })));
         expect((await schemaSnapshot(second)).tables).toEqual(TABLES);
+      });
+    });
+
+    it('an upgrade to the series registry (006) keeps the latest values of the readings written before it', async () => {
+      const fresh = await mode.createDatabase();
+      await withOwnDatabase(fresh, async () => {
+        const upgraded = await fresh.open();
+        await migrate(upgraded, MIGRATIONS.filter((migration) => migration.version < 6));
+        const dictionary = await loadMetricDictionary(upgraded, ['pm2_5', 'no2', 'noise_laeq']);
+        const [pm, no2] = [dictionary.numOf('pm2_5')!, dictionary.numOf('no2')!];
+        const at = (minute: number) => new Date(Date.parse('2026-03-01T00:00:00Z') + minute * 60_000);
+        // Written by the version 5 writer, which registered no series.
+        await insertReadings(upgraded, [
+          { time: at(0), deviceNum: 7, metricNum: pm, value: 10, qualityCode: 0, sourceQuality: undefined },
+          { time: at(90), deviceNum: 7, metricNum: pm, value: 12, qualityCode: 0, sourceQuality: undefined },
+          { time: at(5), deviceNum: 7, metricNum: no2, value: 40, qualityCode: 0, sourceQuality: undefined },
+        ]);
+        expect((await migrate(upgraded)).applied).toEqual(VERSIONS.filter((version) => version >= 6));
+        // After the upgrade, the writer registers a new series itself.
+        await insertReadings(upgraded, [{ time: at(100), deviceNum: 8, metricNum: no2, value: 41, qualityCode: 0, sourceQuality: undefined }]);
+        expect((await queryLatest(upgraded, 7)).map((row) => [row.metricKey, row.value])).toEqual([['no2', 40], ['pm2_5', 12]]);
+        expect((await queryLatest(upgraded, 8)).map((row) => [row.metricKey, row.value])).toEqual([['no2', 41]]);
       });
     });
 

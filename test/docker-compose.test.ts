@@ -128,7 +128,9 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of stack) {
       const config = configOf(name, service);
       const listening = [
-        ...(config.roles.includes('broker') ? [config.mqttPort, ...(config.mqttWsPort === 0 ? [] : [config.mqttWsPort])] : []),
+        ...(config.roles.includes('broker') ? [config.mqttPort, config.mqttWsPort].filter((port) => port !== undefined && port !== 0) : []),
+        // The TLS listeners run only with a certificate (README, "TLS").
+        ...(config.roles.includes('broker') && config.tlsCertFile !== undefined ? [config.mqttTlsPort, config.mqttWssPort].filter((port) => port !== 0) : []),
         ...(config.roles.includes('api') ? [config.httpPort] : []),
       ];
       expect(containerPorts(service).sort(), `ports of ${name}`).toEqual(listening.sort());

@@ -178,6 +178,15 @@ function validateScope(input: unknown, errors: string[]): RuleScope | undefined 
  * Checks an untrusted rule document (API body, seed file). `knownMetric` lets the caller
  * refuse metrics the catalogue does not have; the core does not import the catalogue.
  */
+/**
+ * Series a rule may watch that no device sends: `aqi` is an air-quality station's hourly
+ * (real-time) AQI of HJ 633-2012, computed from its 1-hour rollups once each hour is
+ * complete (services/alerts/aqi-series.ts).
+ */
+export const DERIVED_METRICS = ['aqi'] as const;
+
+const isDerived = (key: string) => (DERIVED_METRICS as readonly string[]).includes(key);
+
 export function validateRule(input: unknown, knownMetric: (key: string) => boolean = () => true): RuleValidation {
   if (!isRecord(input)) return { ok: false, errors: ['a rule must be an object'] };
   const errors: string[] = [];
@@ -186,7 +195,9 @@ export function validateRule(input: unknown, knownMetric: (key: string) => boole
   const name = input.name;
   if (typeof name !== 'string' || name.trim().length === 0 || name.length > 200) errors.push('name must be a non-empty string of at most 200 characters');
   const scope = validateScope(input.scope, errors);
-  if (scope !== undefined && !knownMetric(scope.metric)) errors.push(`scope.metric "${scope.metric}" is not in the metric catalogue`);
+  if (scope !== undefined && !knownMetric(scope.metric) && !isDerived(scope.metric)) {
+    errors.push(`scope.metric "${scope.metric}" is not in the metric catalogue (nor a derived series: ${DERIVED_METRICS.join(', ')})`);
+  }
   const condition = validateCondition(input.condition, errors);
   const forSeconds = input.forSeconds ?? 0;
   if (!finite(forSeconds) || forSeconds < 0) errors.push('forSeconds must be a number ≥ 0');

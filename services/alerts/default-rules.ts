@@ -38,6 +38,11 @@ export const DEFAULT_RULES: readonly AlertRule[] = [
     source: 'GB 3095-2012 Table 1: PM2.5 24-hour mean, Grade II, 75 µg/m³. Applied to readings held for 1 h as an early warning, not a compliance assessment of the 24-hour mean; the 65 µg/m³ clear level is a convention.',
   },
   {
+    id: 'aqi-heavy-pollution', name: 'Air quality index: heavy pollution', severity: 'warning', enabled: true, forSeconds: 0,
+    scope: { metric: 'aqi', domain: 'environment' }, condition: { type: 'above', trigger: 201, clear: 151 },
+    source: 'HJ 633-2012 Table 2: AQI 201–300 is level V, heavy pollution (重度污染). Evaluated on each station\'s hourly (real-time) AQI once the hour is complete; clears when the AQI is back at level III (≤ 150) or better — a convention.',
+  },
+  {
     id: 'grid-frequency-band', name: 'Grid frequency outside the normal band', severity: 'warning', enabled: true, forSeconds: 10,
     scope: { metric: 'frequency' }, condition: { type: 'outside', low: 49.8, high: 50.2, lowClear: 49.85, highClear: 50.15 },
     source: 'GB/T 15945-2008: frequency deviation limit ±0.2 Hz in normal operation (±0.5 Hz for systems of small capacity). The ±0.15 Hz clear band and 10 s hold are conventions.',

@@ -28,6 +28,12 @@ export interface OfflineMonitorDeps {
 export interface OfflineMonitor {
   /** One check now; `undefined` when another process holds the check this time. */
   runNow(): Promise<AlertChanges | undefined>;
+  /**
+   * A device's connection state changed (a will, a Sparkplug death): check soon rather
+   * than at the next interval, reporting through `changed` like the periodic check.
+   * Requests during a check run one more check after it, which sees their commits.
+   */
+  requestCheck(): void;
   close(): Promise<void>;
 }
 
@@ -93,18 +99,31 @@ export async function checkOffline(db: Database, policy: OfflinePolicy): Promise
 export function createOfflineMonitor(options: OfflineMonitorOptions, deps: OfflineMonitorDeps): OfflineMonitor {
   let running: Promise<AlertChanges | undefined> | undefined;
   const runNow = () => (running ??= checkOffline(deps.db, options).finally(() => { running = undefined; }));
-  const timer = setInterval(() => {
+  let closed = false;
+  const checkAndReport = () =>
     runNow().then(
       (changes) => { if (changes !== undefined && changes.opened.length + changes.cleared.length > 0) deps.changed?.(changes); },
       (error: unknown) => deps.failed?.(error),
     );
-  }, options.checkIntervalMs);
+  const timer = setInterval(() => void checkAndReport(), options.checkIntervalMs);
   timer.unref();
+  let again: Promise<void> | undefined;
+  const requestCheck = () => {
+    if (closed || again !== undefined) return;
+    // The running check may have read before the change committed: one more after it.
+    again = (running ?? Promise.resolve()).catch(() => undefined).then(() => {
+      again = undefined;
+      if (!closed) return checkAndReport();
+    });
+  };
   let closing: Promise<void> | undefined;
   return {
     runNow,
+    requestCheck,
     close: () => (closing ??= (async () => {
+      closed = true;
       clearInterval(timer);
+      await again;
       await running?.catch(() => undefined);
     })()),
   };

@@ -4,7 +4,8 @@ import type { MetricDictionary } from '../../storage/metric-dictionary.js';
 import { AQI_ITEMS, computeAqi, realTimeInputs, type AqiInputs, type AqiResult, type HourlyValue } from './aqi.js';
 
 export const HOUR_MS = 3_600_000;
-const AQI_METRICS = ['so2', 'no2', 'pm10', 'co', 'o3', 'pm2_5'] as const;
+/** The pollutants of HJ 633-2012, by catalogue key. */
+export const AQI_METRICS = ['so2', 'no2', 'pm10', 'co', 'o3', 'pm2_5'] as const;
 
 export interface Station {
   id: string;

@@ -147,6 +147,40 @@ describe('HTTP API: alerts, alert rules and the AQI (issue 7)', () => {
     expect((await api<{ aqi: null }>(base, 'GET', '/api/v1/aqi?district=nowhere', { key: keys.reader })).body.aqi).toBeNull();
   });
 
+  it("opens an alert on a station's hourly AQI once the hour is complete, from the same rollups, once per hour", async () => {
+    const [station, sparse] = [`aq3-${randomUUID().slice(0, 6)}`, `aq4-${randomUUID().slice(0, 6)}`];
+    for (const id of [station, sparse]) await insertDevice(db, { id, domain: 'environment', name: id, secretHash: 'x' });
+    const nums = await resolveDeviceNums(db, [station, sparse]);
+    const pm25 = dictionary.numOf('pm2_5')!;
+    const rows: StoredReading[] = [];
+    for (let k = 0; k < 24; k += 1) {
+      const time = new Date(REPORT_HOUR - k * HOUR + 30 * 60_000);
+      rows.push({ time, deviceNum: nums.get(station)!, metricNum: pm25, value: 120, qualityCode: 0, sourceQuality: undefined });
+      // Ten hours only: too few for a 24-hour mean (GB 3095-2012 Table 4), so no AQI.
+      if (k < 10) rows.push({ time, deviceNum: nums.get(sparse)!, metricNum: pm25, value: 500, qualityCode: 0, sourceQuality: undefined });
+    }
+    await insertReadings(db, rows);
+    const rule = { id: `aqi-${randomUUID().slice(0, 8)}`, name: 'AQI level IV', scope: { metric: 'aqi' }, condition: { type: 'above', trigger: 151, clear: 101 }, severity: 'warning' };
+    expect((await api(base, 'POST', '/api/v1/rules', { key: keys.admin, body: rule })).status).toBe(201);
+    const refused = await api<{ detail: string }>(base, 'POST', '/api/v1/rules', { key: keys.admin, body: { ...rule, id: `x-${rule.id}`, scope: { metric: 'aqi_8h' } } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.detail).toContain('derived series: aqi');
+
+    const inHour = (hourStartMs: number, minutes: number, deviceId: string): CanonicalReading => ({ time: new Date(hourStartMs + minutes * 60_000), deviceId, metric: 'pm2_5', value: 10, quality: 'good' });
+    const evaluateWithAqi = (readings: CanonicalReading[]) => db.transaction((tx) => evaluateAlertRules(tx, readings, { dictionary }));
+    // A reading in REPORT_HOUR completes the hour before it, whose 23 hours of PM2.5 at 120 make
+    // a 24-h mean of 120 → 50/35 × 5 + 150 = 157.14 → 158 (the hour being filled is not evaluated).
+    const first = await evaluateWithAqi([inHour(REPORT_HOUR, 40, station), inHour(REPORT_HOUR, 40, sparse)]);
+    expect(first.opened.filter((alert) => alert.ruleId === rule.id)).toEqual([
+      expect.objectContaining({ deviceId: station, metric: 'aqi', openValue: 158, openedAt: new Date(REPORT_HOUR - HOUR), state: 'open' }),
+    ]);
+    // Once per hour: more readings of the same hour, or the next hour still at 158, change nothing.
+    expect(await evaluateWithAqi([inHour(REPORT_HOUR, 50, station)])).toEqual({ opened: [], cleared: [] });
+    expect(await evaluateWithAqi([inHour(REPORT_HOUR + HOUR, 5, station)])).toEqual({ opened: [], cleared: [] });
+    const listed = await api<{ alerts: { device: string; metric: string; openValue: number }[] }>(base, 'GET', `/api/v1/alerts?device=${station}`, { key: keys.reader });
+    expect(listed.body.alerts).toEqual([expect.objectContaining({ device: station, metric: 'aqi', openValue: 158 })]);
+  });
+
   /** Every alerts, rules and AQI route (as OpenAPI names it), the least role it needs and its success status. */
   const matrix: [route: string, method: string, target: () => Promise<string>, role: Role, ok: number, body?: () => unknown][] = [
     ['/api/v1/alerts', 'GET', async () => '/api/v1/alerts', 'reader', 200],

@@ -194,7 +194,7 @@ describe('HTTP API: authorisation, validation and problem documents', () => {
 
   it('never returns the device secret again after registration', async () => {
     const device = await api<Record<string, unknown>>(base, 'GET', '/api/v1/devices/st-1', { key: ADMIN });
-    expect(Object.keys(device.body).sort()).toEqual(['createdAt', 'disabled', 'district', 'domain', 'id', 'lastSeen', 'location', 'name', 'online', 'parent', 'profile', 'updatedAt']);
+    expect(Object.keys(device.body).sort()).toEqual(['createdAt', 'disabled', 'district', 'domain', 'expectedIntervalS', 'id', 'lastSeen', 'location', 'name', 'online', 'parent', 'profile', 'updatedAt']);
   });
 
   it('reports readiness per dependency, and 503 when one fails', async () => {

@@ -37,8 +37,19 @@ export function createRoleGuard(deps: ApiKeyVerifierDeps): RequireRole {
     return { keyId: stored.id, role: stored.role };
   }
 
+  // The key is checked once per request: before validation (request-guards.ts) and again by the route.
+  const identified = new WeakMap<FastifyRequest, Promise<Principal>>();
+  const identifyOnce = (request: FastifyRequest): Promise<Principal> => {
+    let principal = identified.get(request);
+    if (principal === undefined) {
+      principal = identify(request);
+      identified.set(request, principal);
+    }
+    return principal;
+  };
+
   return async (request, role) => {
-    const principal = await identify(request);
+    const principal = await identifyOnce(request);
     if (!roleAllows(principal.role, role)) {
       throw new ProblemError('forbidden', 403, `this route needs the ${role} role; the key has ${principal.role}`);
     }

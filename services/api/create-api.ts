@@ -6,6 +6,7 @@ import { installApiMetrics } from './api-metrics.js';
 import { installHttpGuards, type HttpGuardOptions } from './http-guards.js';
 import { installOpenApi } from './openapi.js';
 import { installProblemHandlers } from './problem.js';
+import { answerFrameworkError, installRequestGuards } from './request-guards.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
 import { aqiRoutes } from './routes/aqi-routes.js';
@@ -23,6 +24,8 @@ const API_VERSION = '1.0.0';
 export interface HttpOptions extends HttpGuardOptions {
   /** The stack's Prometheus registry, served at /metrics with API latency added. @defaultValue a registry of the API's own */
   metrics?: Registry;
+  /** PEM certificate chain and key: the API then speaks HTTPS only (API_TLS). @defaultValue plain HTTP */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 export interface ApiOptions extends HttpOptions {
@@ -42,17 +45,22 @@ export interface Api {
 /** Builds the routes without listening (tests use `app.inject`). */
 export async function buildApi(context: ApiContext, logger?: FastifyBaseLogger, bodyLimitBytes = 65536, http: HttpOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    // null: plain HTTP. Routes see the same request and reply objects either way.
+    https: http.https ?? null,
     ...(logger === undefined ? { logger: false } : { loggerInstance: logger }),
     bodyLimit: bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     // Unknown fields are an error the caller should hear about, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
     return503OnClosing: true,
+    // Bad URLs and over-long path parameters are answered as problem+json too.
+    frameworkErrors: answerFrameworkError,
   });
   // A JSON API: other bodies are 415, not strings that fail validation later.
   app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);
   await installHttpGuards(app, http);
+  installRequestGuards(app, context.requireRole);
   installApiMetrics(app, http.metrics ?? new Registry());
   await installOpenApi(app, API_VERSION);
   await healthRoutes(app, context);

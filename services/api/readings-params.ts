@@ -65,7 +65,7 @@ export interface ReadingsPlan {
 function instant(name: 'from' | 'to', raw: string | undefined, fallbackMs: number, nowMs: number): number {
   if (raw === undefined) return fallbackMs;
   const ms = parseInstantParam(raw, nowMs);
-  if (ms === undefined) throw badParameter('query', name, `"${raw}" is not an ISO 8601 instant with offset (2026-11-21T08:00:00+08:00), "now", or relative to now (-24h, -30m, -7d)`);
+  if (ms === undefined) throw badParameter('query', name, `"${raw}" is not an ISO 8601 instant with offset (2026-11-21T08:00:00+08:00), "now", or relative to now (-24h, -30m, -7d), in the years 1 to 9999`);
   return ms;
 }
 

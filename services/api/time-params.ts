@@ -9,14 +9,21 @@ import { parseIsoInstant } from '../../contracts/iso-time.js';
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const RELATIVE_PATTERN = /^-(\d{1,6})(s|m|h|d|w)$/;
 
-/** Epoch ms of `raw` at request time `nowMs`; `undefined` when it is neither an instant nor relative. */
+/**
+ * The instants a query may name: years 1 to 9999. PostgreSQL's timestamps end in 4713 BC,
+ * JavaScript's in 271 821 BC, and `-999999w` lies between: the query would fail (a 500).
+ */
+export const EARLIEST_INSTANT_MS = Date.parse('0001-01-01T00:00:00Z');
+export const LATEST_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Epoch ms of `raw` at request time `nowMs`; `undefined` when it is neither an instant nor relative, or outside years 1–9999. */
 export function parseInstantParam(raw: string, nowMs: number): number | undefined {
-  if (raw === 'now') return nowMs;
+  let ms: number | undefined;
   const relative = RELATIVE_PATTERN.exec(raw);
-  if (relative?.[1] !== undefined && relative[2] !== undefined) {
-    return nowMs - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS];
-  }
-  return parseIsoInstant(raw);
+  if (raw === 'now') ms = nowMs;
+  else if (relative?.[1] !== undefined && relative[2] !== undefined) ms = nowMs - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS];
+  else ms = parseIsoInstant(raw);
+  return ms === undefined || ms < EARLIEST_INSTANT_MS || ms > LATEST_INSTANT_MS ? undefined : ms;
 }
 
 /**

@@ -107,7 +107,7 @@ describe('decodeEnvelope (native JSON)', () => {
 
   it('refuses binary payloads, other channels and foreign topics as whole messages', () => {
     expect(decode('AAEC', { payloadEncoding: 'base64' }).refusals).toMatchObject([{ reason: 'payload_not_utf8' }]);
-    expect(decode('{}', { topic: 'sensors/dev-1/status' }).refusals).toMatchObject([{ reason: 'topic_unsupported' }]);
+    expect(decode('{}', { topic: 'sensors/dev-1/config' }).refusals).toMatchObject([{ reason: 'topic_unsupported' }]);
     expect(decode('{}', { topic: 'sensors/dev-2/telemetry' }).refusals).toMatchObject([{ reason: 'topic_unsupported' }]);
   });
 

@@ -13,7 +13,23 @@ export interface IngestWorkerOptions {
   concurrency: number;
   /** Longest wait between retries of a failing job. @defaultValue 60000 */
   maxBackoffMs?: number;
+  /**
+   * A job whose worker stopped renewing its lock (killed, crashed, cut off from Redis)
+   * this long is handed to another worker: BullMQ's lockDuration and stalledInterval.
+   * @defaultValue 30000
+   */
+  stalledAfterMs?: number;
 }
+
+/**
+ * How often a job may stall before BullMQ fails it ("job stalled more than allowable
+ * limit"). BullMQ's default of 1 would park the acknowledged readings of a job whose
+ * worker was killed twice while writing it (a rolling deploy, an OOM kill, a node loss)
+ * in the failed set, unprocessed. A stall is the worker's fault, not the job's: the
+ * write is one idempotent transaction, so running it again is always safe. Only a job
+ * that kills every worker it reaches ends up failed (kept, retryable), after this many.
+ */
+export const MAX_STALLED_COUNT = 1000;
 
 export interface IngestWorkerEvents {
   /**
@@ -56,6 +72,9 @@ export function createIngestWorker(options: IngestWorkerOptions, deps: StoreEnve
       connection: redisConnection(options.redisUrl),
       prefix: options.prefix,
       concurrency: options.concurrency,
+      lockDuration: options.stalledAfterMs ?? 30_000,
+      stalledInterval: options.stalledAfterMs ?? 30_000,
+      maxStalledCount: MAX_STALLED_COUNT,
       settings: {
         backoffStrategy: (attemptsMade, type) =>
           type === INGEST_BACKOFF_TYPE ? ingestBackoffMs(attemptsMade, maxBackoffMs) : 1000,

@@ -14,12 +14,17 @@ const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{
 
 export type TimestampResult = { ok: true; time: Date } | { ok: false; message: string };
 
+/** ISO 8601 where a Date can hold the instant (±8.64e15 ms); toISOString throws beyond. */
+function describeInstant(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms since 1970`;
+}
+
 /** Refuses instants before 2000 or more than `maxFutureSkewMs` ahead of `nowMs`. */
 export function checkInstant(ms: number, nowMs: number, maxFutureSkewMs: number): TimestampResult {
   if (!Number.isFinite(ms)) return { ok: false, message: `timestamp ${String(ms)} is not a finite number` };
-  if (ms < EARLIEST_MS) return { ok: false, message: `timestamp ${new Date(ms).toISOString()} is before 2000` };
+  if (ms < EARLIEST_MS) return { ok: false, message: `timestamp ${describeInstant(ms)} is before 2000` };
   if (ms > nowMs + maxFutureSkewMs) {
-    return { ok: false, message: `timestamp ${new Date(ms).toISOString()} is more than ${maxFutureSkewMs} ms in the future` };
+    return { ok: false, message: `timestamp ${describeInstant(ms)} is more than ${maxFutureSkewMs} ms in the future` };
   }
   return { ok: true, time: new Date(ms) };
 }

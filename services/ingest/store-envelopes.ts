@@ -1,17 +1,19 @@
 import type { DeviceProfile } from '../../contracts/device-profile.js';
-import type { RawEnvelope } from '../../contracts/envelope.js';
+import { decodePayload, type RawEnvelope } from '../../contracts/envelope.js';
 import type { QuarantineReason } from '../../contracts/error-codes.js';
 import type { MetricCatalogue } from '../../contracts/metric-catalogue.js';
 import type { IngestJobResult } from '../../contracts/queue.js';
 import type { AlertChanges } from '../alerts/evaluate-batch.js';
 import { QUALITY_CODES, type CanonicalReading } from '../../contracts/reading.js';
 import { isSparkplugTopic, parseSparkplugTopic, sparkplugChildId } from '../../contracts/sparkplug-topic.js';
+import { parseSensorsTopic, STATUS_CHANNEL } from '../../contracts/topics.js';
 import type { Database, Queryable } from '../../storage/database.js';
-import { findIngestDevices } from '../../storage/ingest-devices-store.js';
+import { findIngestDevices, setDeviceStatus } from '../../storage/ingest-devices-store.js';
 import type { MetricDictionary } from '../../storage/metric-dictionary.js';
 import { insertQuarantineByReason, type QuarantineEntry } from '../../storage/quarantine-store.js';
 import { insertReadings, type StoredReading } from '../../storage/readings-store.js';
 import { decodeEnvelope, normaliseSamples, type EnvelopeOutcome } from './decode-envelope.js';
+import { decodeStatus } from './decode-status.js';
 import { WHOLE_MESSAGE, type Refusal } from './decode-result.js';
 import { collapseUnknownMetrics } from './sparkplug/sparkplug-metrics.js';
 import { advanceOrder, orderVerdict } from './sparkplug/sparkplug-order.js';
@@ -43,6 +45,11 @@ export interface StoreEnvelopesDeps {
   alertsChanged?: (changes: AlertChanges) => void;
   /** Issue 5: called with the batch's readings after its transaction committed (the live stream). */
   readingsCommitted?: (readings: readonly CanonicalReading[]) => void;
+  /**
+   * Issue 7: called after a batch that changed a device's connection state (a will or
+   * status message, a Sparkplug birth or death) committed, so offline alerts follow at once.
+   */
+  sessionsChanged?: () => void;
 }
 
 /** An edge node's earlier messages are still being processed elsewhere: a transient failure, retried. */
@@ -80,6 +87,17 @@ interface BatchOptions {
   alertChanges?: AlertChanges;
   /** The readings of the attempt that committed, for `readingsCommitted`. */
   committedReadings?: readonly CanonicalReading[];
+  /** The attempt changed a device's online state, for `sessionsChanged`. */
+  sessionsChanged?: boolean;
+}
+
+/** A status message (`sensors/{id}/status`): sets the device's online state, or a refusal. */
+async function applyStatus(tx: Queryable, envelope: RawEnvelope, options: BatchOptions): Promise<Refusal | undefined> {
+  if (envelope.payloadEncoding !== 'utf8') return { item: WHOLE_MESSAGE, reason: 'payload_not_utf8', message: `a ${STATUS_CHANNEL} message is text` };
+  const status = decodeStatus(decodePayload(envelope).toString('utf8'));
+  if (!status.ok) return status.refusal;
+  if (await setDeviceStatus(tx, envelope.deviceId, status.online, new Date(envelope.receivedAtMs))) options.sessionsChanged = true;
+  return undefined;
 }
 
 function decodeSparkplug(envelope: RawEnvelope, state: SparkplugWorkingSet, known: Set<string>, devices: Map<string, { parentId: string | undefined }>, options: BatchOptions): EnvelopeOutcome {
@@ -132,13 +150,21 @@ async function storeBatch(tx: Queryable, envelopes: readonly RawEnvelope[], opti
         quarantine.push(quarantineEntry(envelope, { item: WHOLE_MESSAGE, reason: 'device_unknown', message: `device "${envelope.deviceId}" is not registered` }));
         continue;
       }
+      if (parseSensorsTopic(envelope.topic ?? '')?.channel === STATUS_CHANNEL) {
+        const refusal = await applyStatus(tx, envelope, options);
+        if (refusal !== undefined) quarantine.push(quarantineEntry(envelope, refusal));
+        continue;
+      }
       const profile = device.profile === undefined ? undefined : (deps.profiles?.get(device.profile) ?? { missing: device.profile });
       outcome = decodeEnvelope(envelope, { catalogue: deps.catalogue, nowMs: options.nowMs, maxFutureSkewMs: deps.maxFutureSkewMs, profile });
     }
     for (const refusal of outcome.refusals) quarantine.push(quarantineEntry(envelope, refusal));
     readings.push(...outcome.readings);
   }
-  if (sparkplug !== undefined) await saveSparkplugState(tx, sparkplug);
+  if (sparkplug !== undefined) {
+    await saveSparkplugState(tx, sparkplug);
+    if (sparkplug.effects.some((effect) => effect.kind === 'online' || effect.kind === 'children-offline')) options.sessionsChanged = true;
+  }
 
   // Children registered by a DBIRTH of this job have their numbers only now.
   const missing = [...new Set(readings.map((reading) => reading.deviceId))].filter((id) => !devices.has(id));
@@ -181,6 +207,7 @@ export async function storeEnvelopes(envelopes: readonly RawEnvelope[], deps: St
       const result = await deps.db.transaction((tx) => storeBatch(tx, envelopes, options));
       if (options.alertChanges !== undefined) deps.alertsChanged?.(options.alertChanges);
       if (options.committedReadings !== undefined) deps.readingsCommitted?.(options.committedReadings);
+      if (options.sessionsChanged === true) deps.sessionsChanged?.();
       return result;
     } catch (error) {
       if (!(error instanceof OrderWait)) throw error;

@@ -1,12 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
+import type { AlertEvent } from '../alerts/alert-json.js';
 import { liveStreamKey, type LiveReading } from './live-publisher.js';
 
-/** A reading with its stream entry id (the SSE event id). */
-export interface LiveEntry {
-  id: string;
-  reading: LiveReading;
-}
+/** A reading or an alert change with its stream entry id (the SSE event id). */
+export type LiveEntry = { id: string; reading: LiveReading; alert?: never } | { id: string; alert: AlertEvent; reading?: never };
 
 export interface LiveFeedOptions {
   redisUrl: string;
@@ -36,13 +34,15 @@ export function compareStreamIds(a: string, b: string): number {
 export const STREAM_ID_PATTERN = /^\d{1,15}-\d{1,10}$/;
 
 function toEntries(raw: [id: string, fields: string[]][]): LiveEntry[] {
-  return raw.flatMap(([id, fields]) => {
-    const index = fields.indexOf('r');
+  return raw.flatMap(([id, fields]): LiveEntry[] => {
+    const [field, value] = fields;
     try {
-      return index < 0 ? [] : [{ id, reading: JSON.parse(fields[index + 1] ?? '') as LiveReading }];
+      if (field === 'r') return [{ id, reading: JSON.parse(value ?? '') as LiveReading }];
+      if (field === 'a') return [{ id, alert: JSON.parse(value ?? '') as AlertEvent }];
     } catch {
-      return [];
+      // A foreign or damaged entry is skipped; the stream is not the record.
     }
+    return [];
   });
 }
 

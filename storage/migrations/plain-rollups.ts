@@ -47,9 +47,14 @@ function upsertMerging(table: string, source: string): string {
         last_value = CASE WHEN excluded.last_time > r.last_time THEN excluded.last_value ELSE r.last_value END`;
 }
 
-/** Insert the batch, ignoring duplicates; only the rows really inserted (RETURNING) become partials, so a redelivery never counts twice. */
-const WRITE_FUNCTION = `
-  CREATE FUNCTION storage_internal.write_readings(
+/**
+ * Insert the batch, ignoring duplicates; only the rows really inserted (RETURNING) become
+ * partials, so a redelivery never counts twice. `moreSteps` are further data-modifying
+ * CTEs over `written` (migration 006 adds the series registration).
+ */
+export function writeReadingsFunction(create: 'CREATE' | 'CREATE OR REPLACE', moreSteps = ''): string {
+  return `
+  ${create} FUNCTION storage_internal.write_readings(
     p_time timestamptz[], p_device integer[], p_metric smallint[],
     p_value double precision[], p_quality smallint[], p_source_quality integer[]) RETURNS integer
   LANGUAGE plpgsql AS $fn$
@@ -65,10 +70,11 @@ const WRITE_FUNCTION = `
              count(*), sum(value), min(value), max(value),
              min(time), (array_agg(value ORDER BY time))[1], max(time), (array_agg(value ORDER BY time DESC))[1]
       FROM written GROUP BY 1, 2, 3
-    )
+    )${moreSteps}
     SELECT count(*) INTO inserted FROM written;
     RETURN inserted;
   END $fn$`;
+}
 
 /**
  * The write entry point. Partitions are made ahead by maintenance; a reading for a
@@ -155,5 +161,5 @@ export async function createPlainRollups(tx: Queryable): Promise<void> {
       ) AS parts
       GROUP BY device_num, metric_num, bucket`);
   }
-  for (const statement of [WRITE_FUNCTION, INSERT_FUNCTION, FOLD_FUNCTION, FOLD_ENTRY_FUNCTION]) await tx.query(statement);
+  for (const statement of [writeReadingsFunction('CREATE'), INSERT_FUNCTION, FOLD_FUNCTION, FOLD_ENTRY_FUNCTION]) await tx.query(statement);
 }

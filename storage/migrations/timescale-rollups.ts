@@ -40,11 +40,19 @@ export async function createTimescaleRollups(tx: Queryable, timescaleVersion: st
       : `ALTER TABLE readings SET (timescaledb.compress,
            timescaledb.compress_segmentby = 'device_num, metric_num', timescaledb.compress_orderby = 'time DESC')`,
   );
-  // A late reading into a compressed chunk decompresses the batch of its series it falls
-  // in; TimescaleDB caps that at 100 000 rows per transaction by default, which a
-  // backfill batch can exceed and then fail on every retry. Unlimited for the writer.
-  await tx.query(`
-    CREATE FUNCTION ${INSERT_READINGS_SIGNATURE}
+  await tx.query(insertReadingsFunction('CREATE'));
+}
+
+/**
+ * The TimescaleDB write entry point. A late reading into a compressed chunk decompresses
+ * the batch of its series it falls in; TimescaleDB caps that at 100 000 rows per
+ * transaction by default, which a backfill batch can exceed and then fail on every
+ * retry: unlimited for the writer. `moreSteps` are further data-modifying CTEs over
+ * `written` (migration 006 adds the series registration).
+ */
+export function insertReadingsFunction(create: 'CREATE' | 'CREATE OR REPLACE', moreSteps = ''): string {
+  return `
+    ${create} FUNCTION ${INSERT_READINGS_SIGNATURE}
     LANGUAGE plpgsql
     SET timescaledb.max_tuples_decompressed_per_dml_transaction = 0
     AS $fn$
@@ -53,9 +61,9 @@ export async function createTimescaleRollups(tx: Queryable, timescaleVersion: st
       WITH written AS (
         INSERT INTO readings (time, device_num, metric_num, value, quality, source_quality) ${BATCH_ROWS_SQL}
         ON CONFLICT DO NOTHING
-        RETURNING 1
-      )
+        RETURNING device_num, metric_num
+      )${moreSteps}
       SELECT count(*) INTO inserted FROM written;
       RETURN inserted;
-    END $fn$`);
+    END $fn$`;
 }

@@ -91,10 +91,10 @@ describe('refusals: each bad input is refused or quarantined with its reason, an
   it('quarantines a payload on a channel it does not decode', async () => {
     const client = await connect(device.username, device.password);
     const payload = JSON.stringify({ metrics: { pm10: 1 } });
-    await client.publishAsync(`sensors/${device.id}/status`, payload, { qos: 1 });
+    await client.publishAsync(`sensors/${device.id}/config`, payload, { qos: 1 });
     await client.endAsync();
-    const entry = await eventually(async () => (await quarantined('topic_unsupported')).find((e) => e.topic === `sensors/${device.id}/status`));
-    expect(entry.message).toMatch(/channel "status" is not decoded/);
+    const entry = await eventually(async () => (await quarantined('topic_unsupported')).find((e) => e.topic === `sensors/${device.id}/config`));
+    expect(entry.message).toMatch(/channel "config" is not decoded/);
   });
 
   it('still stores good readings after all of the above', async () => {

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { parseConfig } from '../../config/config-schema.js';
 import { findFreePort } from '../../runtime/free-port.js';
 import { startStack, type Stack } from '../../runtime/stack.js';
@@ -13,6 +13,9 @@ export interface TestStack {
   apiUrl: string;
   mqttUrl: string;
   wsUrl: string;
+  /** mqtts:// and wss://…/mqtt; only listening with TLS_CERT_FILE in `env`. */
+  mqttsUrl: string;
+  wssUrl: string;
   adminKey: string;
   dataDir: string;
   /** Stops the stack; the data folder stays until `remove()`. */
@@ -24,6 +27,8 @@ export interface TestStackOptions {
   /** Reuse a data folder (and admin key / queue prefix) to restart a stopped stack; a new folder when `dataDir` is undefined. */
   reuse?: { dataDir: string | undefined; adminKey: string; queuePrefix: string };
   env?: Record<string, string>;
+  /** Where the stack logs; silent when undefined. */
+  logger?: Logger;
 }
 
 /**
@@ -47,17 +52,21 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     API_ADMIN_KEY: adminKey,
     LOG_LEVEL: 'silent',
     INGEST_BATCH_MAX_WAIT_MS: '5',
+    // Free ports, not the defaults 8883 and 8084, for stacks with TLS_CERT_FILE (0 would disable them).
+    ...(options.env?.TLS_CERT_FILE === undefined ? {} : { MQTT_TLS_PORT: String(await findFreePort()), MQTT_WSS_PORT: String(await findFreePort()) }),
     ...options.env,
   });
-  const stack = await startStack(config, pino({ level: 'silent' }));
+  const stack = await startStack(config, options.logger ?? pino({ level: 'silent' }));
   return {
     stack,
     dataDir,
     adminKey,
     queuePrefix,
-    apiUrl: `http://127.0.0.1:${stack.api?.port ?? 0}`,
+    apiUrl: `${config.apiTls ? 'https' : 'http'}://127.0.0.1:${stack.api?.port ?? 0}`,
     mqttUrl: `mqtt://127.0.0.1:${stack.gateway?.port ?? 0}`,
     wsUrl: `ws://127.0.0.1:${stack.gateway?.wsPort ?? 0}/mqtt`,
+    mqttsUrl: `mqtts://127.0.0.1:${stack.gateway?.tlsPort ?? 0}`,
+    wssUrl: `wss://127.0.0.1:${stack.gateway?.wssPort ?? 0}/mqtt`,
     close: () => stack.close(),
     remove: async () => {
       await stack.close();

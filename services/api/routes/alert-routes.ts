@@ -2,22 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { SEVERITIES, validateRule, type AlertRule, type Severity } from '../../alerts/alert-rule.js';
 import { deleteRule, findRule, insertRule, listRules, replaceRule, type StoredRule } from '../../../storage/alert-rules-store.js';
 import { acknowledgeAlert, ALERT_STATES, clearAlertManually, findAlert, listAlerts, type Alert, type AlertState } from '../../../storage/alerts-store.js';
+import { alertJson } from '../../alerts/alert-json.js';
 import type { ApiContext } from '../api-context.js';
 import { badParameter, ProblemError } from '../problem.js';
 
 /** Issue 7: alerts (list, acknowledge, clear) and alert rules (CRUD). */
-
-const iso = (date: Date | undefined) => date?.toISOString() ?? null;
-
-export function alertJson(alert: Alert) {
-  return {
-    id: alert.id, rule: alert.ruleId, device: alert.deviceId, metric: alert.metric, severity: alert.severity,
-    domain: alert.domain ?? null, district: alert.district ?? null, state: alert.state,
-    openedAt: alert.openedAt.toISOString(), openValue: alert.openValue ?? null,
-    acknowledgedAt: iso(alert.acknowledgedAt), acknowledgedBy: alert.acknowledgedBy ?? null, note: alert.ackNote ?? null,
-    clearedAt: iso(alert.clearedAt), clearedBy: alert.clearedBy ?? null, clearValue: alert.clearValue ?? null,
-  };
-}
 
 const ruleJson = (stored: StoredRule) => ({ ...stored.rule, builtin: stored.builtin, createdAt: stored.createdAt.toISOString(), updatedAt: stored.updatedAt.toISOString() });
 
@@ -89,7 +78,11 @@ export async function alertRoutes(app: FastifyInstance, context: ApiContext): Pr
     const { id } = request.params as { id: string };
     const { note } = request.body as { note: string };
     const acked = await acknowledgeAlert(context.db, id, principal.keyId, note);
-    if (acked !== undefined) return alertJson(acked);
+    if (acked !== undefined) {
+      const json = alertJson(acked);
+      context.alertsChanged?.([{ change: 'acknowledged', alert: json }]);
+      return json;
+    }
     const alert = await findAlert(context.db, id);
     if (alert === undefined) throw new ProblemError('not_found', 404, `no alert ${id}`);
     throw new ProblemError('conflict', 409, `alert ${id} is ${alert.state}; only an open alert can be acknowledged`);
@@ -99,7 +92,11 @@ export async function alertRoutes(app: FastifyInstance, context: ApiContext): Pr
     const principal = await context.requireRole(request, 'operator');
     const { id } = request.params as { id: string };
     const cleared = await clearAlertManually(context.db, id, principal.keyId);
-    if (cleared !== undefined) return alertJson(cleared);
+    if (cleared !== undefined) {
+      const json = alertJson(cleared);
+      context.alertsChanged?.([{ change: 'cleared', alert: json }]);
+      return json;
+    }
     const alert = await findAlert(context.db, id);
     if (alert === undefined) throw new ProblemError('not_found', 404, `no alert ${id}`);
     throw new ProblemError('conflict', 409, `alert ${id} is cleared already`);

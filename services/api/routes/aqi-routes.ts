@@ -3,7 +3,8 @@ import type { AqiInputs, AqiResult } from '../../alerts/aqi.js';
 import { areaAqi, findStations, HOUR_MS, stationInputs } from '../../alerts/station-aqi.js';
 import { computeAqi } from '../../alerts/aqi.js';
 import type { ApiContext } from '../api-context.js';
-import { ProblemError } from '../problem.js';
+import { badParameter, ProblemError } from '../problem.js';
+import { EARLIEST_INSTANT_MS, LATEST_INSTANT_MS } from '../time-params.js';
 
 /** Issue 7: HJ 633-2012 real-time AQI from the 1-hour rollups, per district and per station. */
 
@@ -17,8 +18,12 @@ const areaQuery = {
 const stationQuery = { type: 'object', additionalProperties: false, properties: hourQuery } as const;
 const stationParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 
+/** A day's margin: the report reads the day before the hour, and the database's timestamps end with year 9999 here. */
+const EARLIEST_AT_MS = EARLIEST_INSTANT_MS + 86_400_000;
+
 function reportHour(at: string | undefined): number {
   const ms = at === undefined ? Date.now() - HOUR_MS : Date.parse(at);
+  if (!(ms >= EARLIEST_AT_MS && ms <= LATEST_INSTANT_MS - HOUR_MS)) throw badParameter('query', 'at', 'must lie within the years 1 to 9999');
   return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
 

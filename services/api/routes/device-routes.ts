@@ -22,12 +22,23 @@ export function deviceJson(device: Device, seen?: Date) {
     online: device.online ?? null,
     district: device.district ?? null,
     location: device.location ?? null,
+    expectedIntervalS: device.expectedIntervalS ?? null,
     lastSeen: seen?.toISOString() ?? null,
   };
 }
 
+// `const`, not `type: 'null'`, and first in each anyOf: the API coerces types (for query
+// strings), and coercion would turn 0, "" or false into null — silently clearing a field
+// on a malformed patch — or null into 0 for a number branch tried first.
+const NULL = { const: null } as const;
 const NAME = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
 const DISTRICT = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
+
+/** Issue 7: per-device reporting interval for offline detection (a year at most: anything slower is not watched). */
+const EXPECTED_INTERVAL = {
+  type: 'integer', minimum: 1, maximum: 31_536_000,
+  description: "How often the device reports, in seconds: offline after this × DEVICE_OFFLINE_FACTOR of silence. Absent: its profile's, else DEVICE_EXPECTED_INTERVAL_S.",
+} as const;
 
 const patchBody = {
   type: 'object',
@@ -36,16 +47,17 @@ const patchBody = {
   properties: {
     name: NAME,
     domain: { type: 'string', enum: [...DOMAINS] },
-    district: { anyOf: [DISTRICT, { type: 'null' }], description: 'Administrative area; null clears it.' },
+    district: { anyOf: [NULL, DISTRICT], description: 'Administrative area; null clears it.' },
     location: {
-      anyOf: [{
+      anyOf: [NULL, {
         type: 'object', required: ['latitude', 'longitude'], additionalProperties: false,
         properties: { latitude: { type: 'number', minimum: -90, maximum: 90 }, longitude: { type: 'number', minimum: -180, maximum: 180 } },
-      }, { type: 'null' }],
+      }],
       description: 'WGS 84 degrees; null clears it.',
     },
-    profile: { anyOf: [{ type: 'string', pattern: PROFILE_NAME_PATTERN.source }, { type: 'null' }] },
+    profile: { anyOf: [NULL, { type: 'string', pattern: PROFILE_NAME_PATTERN.source }] },
     disabled: { type: 'boolean', description: 'A disabled device may not connect, and is left out of the city snapshot.' },
+    expectedIntervalS: { anyOf: [NULL, EXPECTED_INTERVAL], description: `${EXPECTED_INTERVAL.description} null clears it.` },
   },
 } as const;
 
@@ -65,6 +77,7 @@ const createBody = {
     // Control characters (U+0000 above all, which PostgreSQL text cannot hold) are refused.
     name: NAME,
     profile: { type: 'string', pattern: PROFILE_NAME_PATTERN.source, description: 'Vendor profile (DEVICE_PROFILES_FILE) its telemetry is decoded with.' },
+    expectedIntervalS: EXPECTED_INTERVAL,
   },
 } as const;
 
@@ -89,7 +102,7 @@ function checkProfile(context: ApiContext, profile: string | undefined | null): 
 export async function deviceRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
   app.post('/api/v1/devices', { schema: { body: createBody } }, async (request, reply) => {
     await context.requireRole(request, 'admin');
-    const body = request.body as { id: string; domain: Domain; name: string; profile?: string };
+    const body = request.body as { id: string; domain: Domain; name: string; profile?: string; expectedIntervalS?: number };
     checkProfile(context, body.profile);
     // The secret exists in clear only in this answer; the database keeps its scrypt hash.
     const password = generateDeviceSecret();
@@ -100,7 +113,11 @@ export async function deviceRoutes(app: FastifyInstance, context: ApiContext): P
       username: device.id,
       password,
       topic: telemetryTopic(device.id),
-      mqtt: { port: context.mqtt.port, wsPort: context.mqtt.wsPort ?? null, wsPath: '/mqtt' },
+      // null: that listener is off. tlsPort is mqtts, wssPort MQTT over secure WebSocket at wsPath.
+      mqtt: {
+        port: context.mqtt.port ?? null, wsPort: context.mqtt.wsPort ?? null, wsPath: '/mqtt',
+        tlsPort: context.mqtt.tlsPort ?? null, wssPort: context.mqtt.wssPort ?? null,
+      },
     });
   });
 

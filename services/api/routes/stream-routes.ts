@@ -17,8 +17,22 @@ const streamQuery = {
     metric: { type: 'string', pattern: LIST('[a-z0-9_]'), description: 'Comma-separated catalogue keys; all when absent.' },
     domain: { type: 'string', enum: [...DOMAINS] },
     lastEventId: { type: 'string', pattern: STREAM_ID_PATTERN.source, description: 'As the Last-Event-ID header, for clients that cannot set headers.' },
+    events: { type: 'string', pattern: '^(reading|alert)(,(reading|alert))?$', description: 'Comma-separated event types: reading, alert; both when absent.' },
   },
 } as const;
+
+/** The device, metric and domain an entry is about; `metric` is '' for an alert on the device as a whole. */
+interface Subject {
+  device: string;
+  metric: string;
+  /** Known for alerts; looked up for readings. */
+  domain: string | null | undefined;
+}
+
+function subjectOf(entry: LiveEntry): Subject {
+  if (entry.alert !== undefined) return { device: entry.alert.alert.device, metric: entry.alert.alert.metric, domain: entry.alert.alert.domain };
+  return { device: entry.reading.device, metric: entry.reading.metric, domain: undefined };
+}
 
 function lastEventId(request: FastifyRequest, fromQuery: string | undefined): string | undefined {
   const raw = request.headers['last-event-id'];
@@ -28,8 +42,8 @@ function lastEventId(request: FastifyRequest, fromQuery: string | undefined): st
 }
 
 /**
- * Server-Sent Events of readings as workers commit them (services/live), filtered by
- * device, metric and domain, with heartbeat comments so proxies keep the connection,
+ * Server-Sent Events of readings as workers commit them and of alert changes (issue 7:
+ * `event: alert`, `{change, alert}`) (services/live), filtered by device, metric and domain, with heartbeat comments so proxies keep the connection,
  * and resumption: a client that reconnects with Last-Event-ID first gets what it missed.
  */
 export async function streamRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
@@ -41,12 +55,13 @@ export async function streamRoutes(app: FastifyInstance, context: ApiContext): P
 
   app.get('/api/v1/stream', { schema: { querystring: streamQuery } }, async (request, reply) => {
     await context.requireRole(request, 'reader');
-    const query = request.query as { device?: string; metric?: string; domain?: string; lastEventId?: string };
+    const query = request.query as { device?: string; metric?: string; domain?: string; lastEventId?: string; events?: string };
     const resumeAfter = lastEventId(request, query.lastEventId);
     const live = context.live;
     if (live === undefined) throw new ProblemError('unavailable', 503, 'the live stream needs Redis, which this API process is not given');
     const devices = query.device === undefined ? undefined : new Set(query.device.split(','));
     const metrics = query.metric === undefined ? undefined : new Set(query.metric.split(','));
+    const types = new Set(query.events?.split(',') ?? ['reading', 'alert']);
     const domains = new Map<string, Promise<string | undefined>>();
     const domainOf = (id: string) => {
       let found = domains.get(id);
@@ -67,13 +82,19 @@ export async function streamRoutes(app: FastifyInstance, context: ApiContext): P
       // In order, once: replay and the live feed may overlap.
       chain = chain.then(async () => {
         if (compareStreamIds(entry.id, lastSent) <= 0) return;
-        const { reading } = entry;
-        if (devices !== undefined && !devices.has(reading.device)) return;
-        if (metrics !== undefined && !metrics.has(reading.metric)) return;
-        if (query.domain !== undefined && (await domainOf(reading.device)) !== query.domain) return;
+        if (!types.has(entry.alert === undefined ? 'reading' : 'alert')) return;
+        const subject = subjectOf(entry);
+        if (devices !== undefined && !devices.has(subject.device)) return;
+        // A device-wide alert (offline, stale clock) concerns every metric of the device.
+        if (metrics !== undefined && subject.metric !== '' && !metrics.has(subject.metric)) return;
+        if (query.domain !== undefined && (subject.domain === undefined ? await domainOf(subject.device) : subject.domain) !== query.domain) return;
         if (compareStreamIds(entry.id, lastSent) <= 0) return;
         lastSent = entry.id;
-        const data = { ...reading, unit: context.catalogue.get(reading.metric)?.unit ?? null };
+        if (entry.alert !== undefined) {
+          write(`id: ${entry.id}\nevent: alert\ndata: ${JSON.stringify(entry.alert)}\n\n`);
+          return;
+        }
+        const data = { ...entry.reading, unit: context.catalogue.get(entry.reading.metric)?.unit ?? null };
         write(`id: ${entry.id}\nevent: reading\ndata: ${JSON.stringify(data)}\n\n`);
       });
     };

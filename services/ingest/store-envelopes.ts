@@ -205,8 +205,9 @@ export async function storeEnvelopes(envelopes: readonly RawEnvelope[], deps: St
     try {
       const options: BatchOptions = { deps, nowMs, force };
       const result = await deps.db.transaction((tx) => storeBatch(tx, envelopes, options));
-      if (options.alertChanges !== undefined) deps.alertsChanged?.(options.alertChanges);
+      // Readings before the alerts they caused: the live stream shows the value, then the alarm.
       if (options.committedReadings !== undefined) deps.readingsCommitted?.(options.committedReadings);
+      if (options.alertChanges !== undefined) deps.alertsChanged?.(options.alertChanges);
       if (options.sessionsChanged === true) deps.sessionsChanged?.();
       return result;
     } catch (error) {

@@ -14,6 +14,9 @@ const CONNECTS_AT_ONCE = 32;
 const RATE_TICK_MS = 5;
 const PROGRESS_MS = 1000;
 const KEEPALIVE_S = 600;
+/** After the broker closes or refuses a connection: the first retry, doubled up to the last. */
+const RECONNECT_FIRST_MS = 250;
+const RECONNECT_MAX_MS = 4000;
 
 function report(message: GeneratorMessage): void {
   process.send?.(message);
@@ -23,7 +26,10 @@ interface Connection {
   deviceId: string;
   socket: Socket;
   topic: Buffer;
+  /** Publishes awaiting PUBACK, by packet id, as written: resent (DUP) after a reconnect. */
+  unacked: Map<number, Buffer>;
   inFlight: number;
+  reconnectMs: number;
   nextPacketId: number;
   lastTimeMs: number;
   seq: number;
@@ -33,6 +39,9 @@ interface Connection {
 const counts = { sent: 0, acked: 0 };
 const errors: string[] = [];
 let publishing = false;
+/** Set once the run is over: closed connections are no longer reopened. */
+let stopping = false;
+let reconnects = 0;
 
 function noteError(text: string): void {
   if (errors.length < 20) errors.push(text);
@@ -64,9 +73,13 @@ function publish(connection: Connection, plan: LoadPlan): void {
   const timeMs = Math.max(Date.now(), connection.lastTimeMs + 1);
   connection.lastTimeMs = timeMs;
   const payload = Buffer.from(telemetryPayload(timeMs, plan.readingsPerMessage, connection.seq++));
-  connection.socket.write(publishPacket(connection, payload));
+  // An id still awaiting its PUBACK (from before a reconnect) is not reused.
+  while (connection.unacked.has(connection.nextPacketId)) connection.nextPacketId = connection.nextPacketId === 65_535 ? 1 : connection.nextPacketId + 1;
+  const packet = publishPacket(connection, payload);
+  connection.unacked.set(connection.nextPacketId, packet);
+  connection.socket.write(packet);
   connection.nextPacketId = connection.nextPacketId === 65_535 ? 1 : connection.nextPacketId + 1;
-  connection.inFlight += 1;
+  connection.inFlight = connection.unacked.size;
   counts.sent += 1;
 }
 
@@ -74,44 +87,78 @@ function fill(connection: Connection, plan: LoadPlan): void {
   while (publishing && connection.open && connection.inFlight < plan.inFlightPerConnection) publish(connection, plan);
 }
 
-function open(plan: LoadPlan, deviceId: string, closedLoop: boolean): Promise<Connection> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: plan.host, port: plan.port, noDelay: true });
-    const connection: Connection = {
-      deviceId, socket, topic: Buffer.from(`sensors/${deviceId}/telemetry`), inFlight: 0, nextPacketId: 1, lastTimeMs: 0, seq: 0, open: false,
-    };
-    const parser = mqttPacket.parser({ protocolVersion: 4 });
-    parser.on('packet', (packet) => {
-      if (packet.cmd === 'connack') {
-        if (packet.returnCode !== 0) return reject(new Error(`${deviceId}: CONNACK ${packet.returnCode}`));
-        connection.open = true;
-        resolve(connection);
-      } else if (packet.cmd === 'puback') {
-        connection.inFlight -= 1;
-        counts.acked += 1;
+/**
+ * Connects `connection` on a new socket. Like a real device, a connection the broker closes
+ * or refuses (backpressure: CONNACK 3, a publish answered by a close) is opened again after
+ * a back-off, and every publish still without its PUBACK is sent again with DUP set;
+ * storage keeps one copy. `started` hears how the initial connect ended; a failed one is
+ * not retried (the run fails).
+ */
+function attach(connection: Connection, plan: LoadPlan, closedLoop: boolean, started?: (error: Error | undefined) => void): void {
+  const socket = connect({ host: plan.host, port: plan.port, noDelay: true });
+  connection.socket = socket;
+  let starting = started;
+  let failed = false;
+  const fail = (error: Error) => {
+    if (starting === undefined) return noteError(`${connection.deviceId}: ${error.message}`);
+    failed = true;
+    starting(error);
+    starting = undefined;
+  };
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  parser.on('packet', (packet) => {
+    if (packet.cmd === 'connack') {
+      if (packet.returnCode !== 0) {
+        if (starting !== undefined) fail(new Error(`${connection.deviceId}: CONNACK ${packet.returnCode}`));
+        socket.destroy();
+        return;
       }
-    });
-    parser.on('error', (error) => noteError(`${deviceId}: ${error.message}`));
-    socket.on('data', (chunk) => {
-      // One chunk often holds a whole batch's PUBACKs: the refills go out in one write.
-      socket.cork();
-      parser.parse(chunk);
-      if (closedLoop) fill(connection, plan);
-      socket.uncork();
-    });
-    socket.on('error', (error) => {
-      noteError(`${deviceId}: ${error.message}`);
-      reject(error);
-    });
-    socket.on('close', () => {
-      if (connection.open && publishing) noteError(`${deviceId}: connection closed by the broker`);
-      connection.open = false;
-    });
-    socket.write(mqttPacket.generate({
-      cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: KEEPALIVE_S,
-      clientId: `bench-${deviceId}`, username: deviceId, password: Buffer.from(plan.secret),
-    }));
+      connection.open = true;
+      connection.reconnectMs = RECONNECT_FIRST_MS;
+      for (const unacked of connection.unacked.values()) {
+        unacked[0] = 0x3a; // PUBLISH, DUP, QoS 1 (MQTT 3.1.1 §3.3.1.1)
+        socket.write(unacked);
+      }
+      if (starting !== undefined) {
+        starting(undefined);
+        starting = undefined;
+      } else if (closedLoop) fill(connection, plan);
+    } else if (packet.cmd === 'puback') {
+      if (packet.messageId !== undefined && connection.unacked.delete(packet.messageId)) counts.acked += 1;
+      connection.inFlight = connection.unacked.size;
+    }
   });
+  parser.on('error', (error) => noteError(`${connection.deviceId}: ${error.message}`));
+  socket.on('data', (chunk) => {
+    // One chunk often holds a whole batch's PUBACKs: the refills go out in one write.
+    socket.cork();
+    parser.parse(chunk);
+    if (closedLoop) fill(connection, plan);
+    socket.uncork();
+  });
+  socket.on('error', fail);
+  socket.on('close', () => {
+    connection.open = false;
+    if (failed || stopping) return;
+    reconnects += 1;
+    const wait = connection.reconnectMs * (0.5 + Math.random());
+    connection.reconnectMs = Math.min(RECONNECT_MAX_MS, connection.reconnectMs * 2);
+    setTimeout(() => {
+      if (!stopping) attach(connection, plan, closedLoop);
+    }, wait).unref();
+  });
+  socket.write(mqttPacket.generate({
+    cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: KEEPALIVE_S,
+    clientId: `bench-${connection.deviceId}`, username: connection.deviceId, password: Buffer.from(plan.secret),
+  }));
+}
+
+function open(plan: LoadPlan, deviceId: string, closedLoop: boolean): Promise<Connection> {
+  const connection: Connection = {
+    deviceId, socket: undefined as unknown as Socket, topic: Buffer.from(`sensors/${deviceId}/telemetry`), unacked: new Map(), inFlight: 0,
+    reconnectMs: RECONNECT_FIRST_MS, nextPacketId: 1, lastTimeMs: 0, seq: 0, open: false,
+  };
+  return new Promise((resolve, reject) => attach(connection, plan, closedLoop, (error) => (error === undefined ? resolve(connection) : reject(error))));
 }
 
 async function openAll(plan: LoadPlan, closedLoop: boolean): Promise<Connection[]> {
@@ -162,7 +209,9 @@ async function run(plan: LoadPlan): Promise<void> {
   const publishMs = performance.now() - started;
 
   const drainUntil = Date.now() + (plan.drainTimeoutMs ?? 30_000);
-  while (connections.some((connection) => connection.open && connection.inFlight > 0) && Date.now() < drainUntil) await delay(20);
+  // Connections being reopened still owe their unacknowledged publishes: wait for those too.
+  while (connections.some((connection) => connection.unacked.size > 0) && Date.now() < drainUntil) await delay(20);
+  stopping = true;
   clearInterval(progress);
   const cpu = process.cpuUsage(cpuStarted);
   const closedConnections = connections.filter((connection) => !connection.open).length;
@@ -171,6 +220,7 @@ async function run(plan: LoadPlan): Promise<void> {
     connection.open = false;
     connection.socket.end(mqttPacket.generate({ cmd: 'disconnect' }), () => resolve());
   })));
+  if (reconnects > 0) noteError(`${reconnects} reconnects after the broker closed or refused a connection (backpressure), unacknowledged publishes resent`);
   report({ type: 'done', ...counts, publishMs: Math.round(publishMs), closedConnections, errors, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
 }
 

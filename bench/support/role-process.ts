@@ -112,8 +112,10 @@ export function startRole(name: string, roles: readonly string[], env: Record<st
     args: [MAIN],
     execArgv,
     // Every simulated device connects from 127.0.0.1: the per-address limits, which
-    // guard against one address flooding the broker, would refuse the load itself.
-    env: { MQTT_MAX_CONNECTIONS_PER_ADDRESS: '0', MQTT_MAX_AUTH_FAILURES_PER_MINUTE: '0', ...env, ROLES: roles.join(','), LOG_LEVEL: env.LOG_LEVEL ?? 'warn' },
+    // guard against one address flooding the broker, would refuse the load itself. Held
+    // messages above devices × in-flight window: an overloaded broker then slows the
+    // devices instead of refusing them into scrypt-bound reconnects (docs/backpressure.md).
+    env: { MQTT_MAX_CONNECTIONS_PER_ADDRESS: '0', MQTT_MAX_AUTH_FAILURES_PER_MINUTE: '0', MQTT_BACKPRESSURE_MAX_HELD: '20000', ...env, ROLES: roles.join(','), LOG_LEVEL: env.LOG_LEVEL ?? 'warn' },
     readyText: 'urbansense is running',
   });
 }

@@ -91,6 +91,13 @@ interface BatchOptions {
   sessionsChanged?: boolean;
 }
 
+const STATUS_SUFFIX = `/${STATUS_CHANNEL}`;
+
+/** Telemetry topics are parsed once, by the decoder; a suffix test keeps them from being parsed twice here. */
+function isStatusTopic(topic: string | undefined): boolean {
+  return topic !== undefined && topic.endsWith(STATUS_SUFFIX) && parseSensorsTopic(topic)?.channel === STATUS_CHANNEL;
+}
+
 /** A status message (`sensors/{id}/status`): sets the device's online state, or a refusal. */
 async function applyStatus(tx: Queryable, envelope: RawEnvelope, options: BatchOptions): Promise<Refusal | undefined> {
   if (envelope.payloadEncoding !== 'utf8') return { item: WHOLE_MESSAGE, reason: 'payload_not_utf8', message: `a ${STATUS_CHANNEL} message is text` };
@@ -150,7 +157,7 @@ async function storeBatch(tx: Queryable, envelopes: readonly RawEnvelope[], opti
         quarantine.push(quarantineEntry(envelope, { item: WHOLE_MESSAGE, reason: 'device_unknown', message: `device "${envelope.deviceId}" is not registered` }));
         continue;
       }
-      if (parseSensorsTopic(envelope.topic ?? '')?.channel === STATUS_CHANNEL) {
+      if (isStatusTopic(envelope.topic)) {
         const refusal = await applyStatus(tx, envelope, options);
         if (refusal !== undefined) quarantine.push(quarantineEntry(envelope, refusal));
         continue;

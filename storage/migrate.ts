@@ -7,8 +7,9 @@ import { deviceLocation } from './migrations/004-device-location.js';
 import { alerts } from './migrations/005-alerts.js';
 import { readingSeries } from './migrations/006-reading-series.js';
 import { coveringRollupIndex } from './migrations/007-covering-rollup-index.js';
+import { newestReadingPerSeries } from './migrations/008-newest-reading-per-series.js';
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, rollupsAndRetention, deviceProfilesAndSparkplug, deviceLocation, alerts, readingSeries, coveringRollupIndex];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, rollupsAndRetention, deviceProfilesAndSparkplug, deviceLocation, alerts, readingSeries, coveringRollupIndex, newestReadingPerSeries];
 
 // Any constant works; it only has to be the same in every process of the stack.
 const MIGRATION_LOCK_KEY = 7_311_202;

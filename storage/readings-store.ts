@@ -18,16 +18,13 @@ function float8Text(value: number): string {
   return Object.is(value, -0) ? '-0' : String(value);
 }
 
-/**
- * Writes a batch in one statement through `insert_readings` (migration 002), which is
- * the same call in every mode: in plain PostgreSQL it also records the batch's rollup
- * partials (folded by maintenance) and creates missing partitions. The unique key (device, metric, time) makes
- * a redelivered or retried reading a no-op, so the return value counts only new rows.
- * Parameter arrays (`unnest`) rather than COPY: measured as fast at our batch sizes,
- * and the same on PGlite (docs/storage.md, "Batch writes").
- */
-export async function insertReadings(db: Queryable, readings: readonly StoredReading[]): Promise<number> {
-  if (readings.length === 0) return 0;
+/** A batch as the six parameter arrays of `insert_readings` and `keep_newest_readings`. */
+export interface ReadingBatch {
+  readonly rows: number;
+  readonly arrays: readonly string[];
+}
+
+export function readingBatch(readings: readonly StoredReading[]): ReadingBatch {
   const times: string[] = [];
   const devices: number[] = [];
   const metrics: number[] = [];
@@ -45,11 +42,43 @@ export async function insertReadings(db: Queryable, readings: readonly StoredRea
   // Array literals written here: none of these elements needs quoting (ISO instants,
   // numbers, NULL), and the drivers would quote and escape each element of each column,
   // which cost the ingest worker more than building the rows (issue 9, profiled).
-  const result = await db.query<{ inserted: number }>(
-    `SELECT insert_readings($1::timestamptz[], $2::integer[], $3::smallint[], $4::float8[], $5::smallint[], $6::integer[]) AS inserted`,
-    [arrayLiteral(times), arrayLiteral(devices), arrayLiteral(metrics), arrayLiteral(values), arrayLiteral(qualities), arrayLiteral(sourceQualities)],
-  );
+  return { rows: readings.length, arrays: [times, devices, metrics, values, qualities, sourceQualities].map(arrayLiteral) };
+}
+
+const BATCH_PARAMETERS = '$1::timestamptz[], $2::integer[], $3::smallint[], $4::float8[], $5::smallint[], $6::integer[]';
+
+/**
+ * Writes a batch in one statement through `insert_readings` (migration 002), which is
+ * the same call in every mode: in plain PostgreSQL it also records the batch's rollup
+ * partials (folded by maintenance) and creates missing partitions. The unique key (device, metric, time) makes
+ * a redelivered or retried reading a no-op, so the return value counts only new rows.
+ * Parameter arrays (`unnest`) rather than COPY: measured as fast at our batch sizes,
+ * and the same on PGlite (docs/storage.md, "Batch writes").
+ */
+export async function writeReadingBatch(db: Queryable, batch: ReadingBatch): Promise<number> {
+  if (batch.rows === 0) return 0;
+  const result = await db.query<{ inserted: number }>(`SELECT insert_readings(${BATCH_PARAMETERS}) AS inserted`, [...batch.arrays]);
   return result.rows[0]?.inserted ?? 0;
+}
+
+/**
+ * Keeps each series' newest reading of the batch beside it (`keep_newest_readings`,
+ * migration 008), registering new series. Run it as the transaction's last statement:
+ * its row locks hold every other batch of the same series until this one commits, so
+ * the shorter that window the less concurrent jobs queue (issue 9: run before the alert
+ * evaluation, the ingest latency's p50 went from 72 to 160 ms; docs/storage.md).
+ */
+export async function keepNewestReadings(db: Queryable, batch: ReadingBatch): Promise<void> {
+  if (batch.rows === 0) return;
+  await db.query(`SELECT keep_newest_readings(${BATCH_PARAMETERS})`, [...batch.arrays]);
+}
+
+/** Writes a batch and keeps its newest readings: both steps, for writers with nothing else in the transaction. */
+export async function insertReadings(db: Queryable, readings: readonly StoredReading[]): Promise<number> {
+  const batch = readingBatch(readings);
+  const inserted = await writeReadingBatch(db, batch);
+  await keepNewestReadings(db, batch);
+  return inserted;
 }
 
 /** `{a,b,c}`: PostgreSQL's array input for elements that need no quotes. */
@@ -145,21 +174,16 @@ export interface LatestRow extends RangeRow {
 }
 
 /**
- * The newest reading of each metric of one device: one index probe per series it has
- * (reading_series, migration 006; LATERAL … ORDER BY time DESC LIMIT 1), which stays
- * fast however long the history.
+ * The newest reading of each metric of one device, as the writer keeps it beside each
+ * series (reading_series, migration 008): one index range of a small table, however long
+ * the history.
  */
 export async function queryLatest(db: Queryable, deviceNum: number): Promise<LatestRow[]> {
   const result = await db.query<RangeDbRow & { key: string }>(
-    `SELECT m.key, m.num AS metric_num, r.time, r.value, r.quality, r.source_quality
+    `SELECT m.key, m.num AS metric_num, s.last_time AS time, s.last_value AS value, s.last_quality AS quality, s.last_source_quality AS source_quality
      FROM reading_series s
      JOIN metrics m ON m.num = s.metric_num
-     CROSS JOIN LATERAL (
-       SELECT time, value, quality, source_quality FROM readings
-       WHERE device_num = $1 AND metric_num = s.metric_num
-       ORDER BY time DESC LIMIT 1
-     ) r
-     WHERE s.device_num = $1
+     WHERE s.device_num = $1 AND s.last_time IS NOT NULL
      ORDER BY m.key`,
     [deviceNum],
   );

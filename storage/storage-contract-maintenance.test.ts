@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AGGREGATES, queryAggregates } from './aggregates-query.js';
 import type { Database } from './database.js';
 import { storageModeOf } from './migration.js';
-import { insertReadings, queryRawRange, type StoredReading } from './readings-store.js';
+import { insertReadings, queryLatest, queryRawRange, type StoredReading } from './readings-store.js';
 import { listStorageChunks, type StorageChunk } from './storage-chunks.js';
 import { createStorageMaintenance } from './storage-maintenance.js';
 import { DEFAULT_STORAGE_SETTINGS, type StorageSettings } from './storage-settings.js';
@@ -62,9 +62,11 @@ describe.each(STORAGE_MODES)('storage contract, maintenance: $name', (mode) => {
     await withStorage(owned, async () => {
       // Kept forever at first, so every rollup holds every instant; then an operator shortens retention.
       const { db, report, maintenance } = await openStorage(owned, KEEP_EVERYTHING);
-      const [device, [metric]] = [ownDeviceNum(), await ownMetricNums(db, 1)];
+      const [device, [metric, silenced]] = [ownDeviceNum(), await ownMetricNums(db, 2)];
       const instants = [150, 100, 50, 5].map((days) => daysAgo(days) + 7 * HOUR_MS + 30_000);
       await insertReadings(db, instants.map((time, index) => reading(device, metric!, time, index)));
+      // A series that went silent 100 days ago.
+      await insertReadings(db, [reading(device, silenced!, instants[0]!, 7), reading(device, silenced!, instants[1]!, 8)]);
       await maintenance.runNow();
       expect(await instantsKept(db, device, metric!, instants)).toEqual({ raw: instants, rollup_1m: instants, rollup_1h: instants });
       await maintenance.close();
@@ -78,6 +80,8 @@ describe.each(STORAGE_MODES)('storage contract, maintenance: $name', (mode) => {
       const chunks = await listStorageChunks(db, report.capabilities);
       expect([older(chunks, 'readings', daysAgo(31)), older(chunks, 'rollup_1m', daysAgo(76)), older(chunks, 'rollup_1h', daysAgo(126))]).toEqual([[], [], []]);
       expect(chunks.some((chunk) => chunk.table === 'readings' && chunk.from.getTime() <= d5 && d5 < chunk.to.getTime())).toBe(true);
+      // The newest reading of each series outlives its raw readings: the silent sensor still shows its last value and when.
+      expect((await queryLatest(db, device)).map((row) => [row.metricNum, row.time.getTime(), row.value])).toEqual([[metric, d5, 3], [silenced, d100, 8]]);
       await pruning.close();
     });
   });

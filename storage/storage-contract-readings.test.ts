@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { findDeviceCredentials, insertDevice } from './devices-store.js';
 import { loadMetricDictionary } from './metric-dictionary.js';
 import { insertReadings, queryLatest, queryRawRange, type RangeRow, type StoredReading } from './readings-store.js';
+import { querySnapshot } from './snapshot-store.js';
 import { noteTimescaleServerSkipped, STORAGE_MODES, useMigratedDatabase } from '../test/support/storage-modes.js';
 
 /*
@@ -188,6 +189,80 @@ describe.each(STORAGE_MODES)('storage contract, readings: $name', (mode) => {
       ]);
       expect((await queryLatest(db, other)).map((row) => row.metricKey)).toEqual([keys[0], keys[2]]);
       expect(await queryLatest(db, silent)).toEqual([]);
+    });
+
+    it('keeps the newest of a batch, ignores a redelivery with another value, and is not moved back by a late batch', async () => {
+      const device = await ownDevice();
+      const { nums: [metric] } = await ownMetrics(1);
+      // The newest is in the middle of the batch, not its last row.
+      await insertReadings(db, [reading(device, metric!, at(10), 1), reading(device, metric!, at(30), 3), reading(device, metric!, at(20), 2)]);
+      // The same instant again with another value: the first delivery stays, in the readings and as the latest.
+      await insertReadings(db, [reading(device, metric!, at(30), 99, { qualityCode: 2 })]);
+      await insertReadings(db, [reading(device, metric!, at(25), 4), reading(device, metric!, at(5), 5)]);
+      expect((await queryLatest(db, device)).map((row) => [row.time, row.value, row.qualityCode])).toEqual([[at(30), 3, 0]]);
+
+      await insertReadings(db, [reading(device, metric!, at(31), 6, { qualityCode: 1, sourceQuality: 192 })]);
+      expect((await queryLatest(db, device)).map((row) => [row.time, row.value, row.qualityCode, row.sourceQuality])).toEqual([[at(31), 6, 1, 192]]);
+    });
+
+    it('concurrent batches of the same series, in any order: every one commits and the newest reading of each series wins', async () => {
+      const [first, second] = [await ownDevice(), await ownDevice()];
+      const { keys, nums } = await ownMetrics(3);
+      const series = [first, second].flatMap((device) => nums.map((metric) => ({ device, metric })));
+      // Twelve batches over the same six series, each with its own instants, rows shuffled (a fixed permutation).
+      const batches = Array.from({ length: 12 }, (_, batch) =>
+        series.map(({ device, metric }, index) => reading(device, metric, at(((batch * 7 + index * 5) % 12) * 100 + index), batch * 10 + index))
+          .sort((a, b) => ((a.value * 37) % 11) - ((b.value * 37) % 11)));
+      const inserted = await Promise.all(batches.map((batch) => db.transaction((tx) => insertReadings(tx, batch))));
+      expect(inserted).toEqual(batches.map((batch) => batch.length));
+      for (const device of [first, second]) {
+        const expected = nums.map((metric, index) => {
+          const newest = batches.flat().filter((row) => row.deviceNum === device && row.metricNum === metric)
+            .reduce((best, row) => (row.time > best.time ? row : best));
+          return [keys[index], newest.time, newest.value];
+        });
+        expect((await queryLatest(db, device)).map((row) => [row.metricKey, row.time, row.value])).toEqual(expected);
+      }
+    });
+  });
+
+  describe('querySnapshot', () => {
+    it('gives each device of the page its newest reading per series, every float64 exact, leaving out devices with none', async () => {
+      const prefix = `snap-${randomUUID()}-`;
+      const [a, silent, c] = ['a', 'b', 'c'].map((suffix) => prefix + suffix) as [string, string, string];
+      const nums: number[] = [];
+      for (const id of [a, silent, c]) {
+        await insertDevice(db, { id, domain: 'safety', name: id, secretHash: 'unused' });
+        nums.push((await findDeviceCredentials(db, id))!.num);
+      }
+      const [numA, , numC] = nums as [number, number, number];
+      const { nums: metrics } = await ownMetrics(3);
+      const [m0, m1, m2] = metrics as [number, number, number];
+      await insertReadings(db, [
+        reading(numA, m0, at(10.001), 0.1 + 0.2),
+        reading(numA, m0, at(20.345), 5e-324),
+        reading(numA, m1, at(15), -0, { qualityCode: 2 }),
+        reading(numA, m2, at(16), Number.MAX_VALUE, { qualityCode: 1 }),
+        reading(numC, m0, at(30), -123.456e-7),
+      ]);
+      const page = await querySnapshot(db, { domain: 'safety', metricNums: undefined, district: undefined, bbox: undefined, afterId: prefix, limit: 3 });
+      expect(page).toEqual({
+        scanned: 3,
+        lastDeviceId: c,
+        devices: [
+          {
+            deviceId: a, domain: 'safety', district: undefined, location: undefined, readings: [
+              { metricNum: m0, time: at(20.345), value: 5e-324, qualityCode: 0 },
+              { metricNum: m1, time: at(15), value: -0, qualityCode: 2 },
+              { metricNum: m2, time: at(16), value: Number.MAX_VALUE, qualityCode: 1 },
+            ],
+          },
+          { deviceId: c, domain: 'safety', district: undefined, location: undefined, readings: [{ metricNum: m0, time: at(30), value: -123.456e-7, qualityCode: 0 }] },
+        ],
+      });
+      const onlyM1 = await querySnapshot(db, { domain: 'safety', metricNums: [m1], district: undefined, bbox: undefined, afterId: prefix, limit: 3 });
+      expect(onlyM1.devices.map((device) => [device.deviceId, device.readings.map((r) => r.metricNum)])).toEqual([[a, [m1]]]);
+      expect(onlyM1.scanned).toBe(3);
     });
   });
 });

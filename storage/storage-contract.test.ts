@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Queryable } from './database.js';
 import { loadMetricDictionary } from './metric-dictionary.js';
 import { migrate, MIGRATIONS, type MigrationReport } from './migrate.js';
-import { insertReadings, queryLatest } from './readings-store.js';
+import { insertReadings, queryLatest, readingBatch, writeReadingBatch } from './readings-store.js';
 import type { Migration } from './migration.js';
 import type { OwnedDatabase } from '../test/support/storage-contract-modes.js';
 import { noteTimescaleServerSkipped, STORAGE_MODES } from '../test/support/storage-modes.js';
@@ -123,21 +123,24 @@ describe.each(STORAGE_MODES)('storage contract: $name', (mode) => {
       });
     });
 
-    it('an upgrade to the series registry (006) keeps the latest values of the readings written before it', async () => {
+    it.each([
+      { from: 6, what: 'the series registry (006)' },
+      { from: 8, what: 'the newest reading kept per series (008)' },
+    ])('an upgrade from before migration $from keeps the latest values of the readings written before it', async ({ from }) => {
       const fresh = await mode.createDatabase();
       await withOwnDatabase(fresh, async () => {
         const upgraded = await fresh.open();
-        await migrate(upgraded, MIGRATIONS.filter((migration) => migration.version < 6));
+        await migrate(upgraded, MIGRATIONS.filter((migration) => migration.version < from));
         const dictionary = await loadMetricDictionary(upgraded, ['pm2_5', 'no2', 'noise_laeq']);
         const [pm, no2] = [dictionary.numOf('pm2_5')!, dictionary.numOf('no2')!];
         const at = (minute: number) => new Date(Date.parse('2026-03-01T00:00:00Z') + minute * 60_000);
-        // Written by the version 5 writer, which registered no series.
-        await insertReadings(upgraded, [
+        // Written by the writer of the version before (insert_readings alone): no series registered (5), or no newest reading kept (7).
+        await writeReadingBatch(upgraded, readingBatch([
           { time: at(0), deviceNum: 7, metricNum: pm, value: 10, qualityCode: 0, sourceQuality: undefined },
           { time: at(90), deviceNum: 7, metricNum: pm, value: 12, qualityCode: 0, sourceQuality: undefined },
           { time: at(5), deviceNum: 7, metricNum: no2, value: 40, qualityCode: 0, sourceQuality: undefined },
-        ]);
-        expect((await migrate(upgraded)).applied).toEqual(VERSIONS.filter((version) => version >= 6));
+        ]));
+        expect((await migrate(upgraded)).applied).toEqual(VERSIONS.filter((version) => version >= from));
         // After the upgrade, the writer registers a new series itself.
         await insertReadings(upgraded, [{ time: at(100), deviceNum: 8, metricNum: no2, value: 41, qualityCode: 0, sourceQuality: undefined }]);
         expect((await queryLatest(upgraded, 7)).map((row) => [row.metricKey, row.value])).toEqual([['no2', 40], ['pm2_5', 12]]);

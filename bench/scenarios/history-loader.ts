@@ -5,6 +5,7 @@ import { hashDeviceSecret } from '../../services/auth/device-secrets.js';
 import { migrate } from '../../storage/migrate.js';
 import { loadMetricDictionary } from '../../storage/metric-dictionary.js';
 import { INTERNAL_SCHEMA } from '../../storage/migrations/plain-partitioning.js';
+import { FILL_NEWEST_SQL } from '../../storage/migrations/008-newest-reading-per-series.js';
 import { ROLLUP_CHUNK_FACTOR } from '../../storage/migrations/rollup-columns.js';
 import { createPgDatabase } from '../../storage/pg-database.js';
 import { DAY_MS, MINUTE_MS } from '../storage-dataset.js';
@@ -243,8 +244,9 @@ async function createHistory(url: string, shape: HistoryShape, options: LoadOpti
   await runTasks(url, tasks, options.sessions ?? 2, options.progress);
   await runTasks(url, vacuumTasks(tasks), options.sessions ?? 2, options.progress);
   await withPostgresClient(url, async (client) => {
-    // What the writer registers with a series' first reading (migration 006).
-    await client.query(`INSERT INTO reading_series SELECT d, m FROM generate_series(1, $1::integer) AS d, unnest($2::smallint[]) AS m`, [shape.devices, metricNums]);
+    // What the writer keeps per series with each batch (migrations 006 and 008): the series and its newest reading.
+    await client.query(`INSERT INTO reading_series (device_num, metric_num) SELECT d, m FROM generate_series(1, $1::integer) AS d, unnest($2::smallint[]) AS m`, [shape.devices, metricNums]);
+    await client.query(FILL_NEWEST_SQL);
     for (const table of ['readings', `${INTERNAL_SCHEMA}.rollup_1m`, `${INTERNAL_SCHEMA}.rollup_1h`]) await client.query(`ANALYZE ${table}`);
   });
   const loadSeconds = (performance.now() - started) / 1000;

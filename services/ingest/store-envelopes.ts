@@ -11,7 +11,7 @@ import type { Database, Queryable } from '../../storage/database.js';
 import { findIngestDevices, setDeviceStatus } from '../../storage/ingest-devices-store.js';
 import type { MetricDictionary } from '../../storage/metric-dictionary.js';
 import { insertQuarantineByReason, type QuarantineEntry } from '../../storage/quarantine-store.js';
-import { insertReadings, type StoredReading } from '../../storage/readings-store.js';
+import { keepNewestReadings, readingBatch, writeReadingBatch, type StoredReading } from '../../storage/readings-store.js';
 import { decodeEnvelope, normaliseSamples, type EnvelopeOutcome } from './decode-envelope.js';
 import { decodeStatus } from './decode-status.js';
 import { WHOLE_MESSAGE, type Refusal } from './decode-result.js';
@@ -187,10 +187,13 @@ async function storeBatch(tx: Queryable, envelopes: readonly RawEnvelope[], opti
     }
     rows.push({ time: reading.time, deviceNum, metricNum, value: reading.value, qualityCode: QUALITY_CODES[reading.quality], sourceQuality: reading.sourceQuality });
   }
-  const stored = await insertReadings(tx, rows);
+  const batch = readingBatch(rows);
+  const stored = await writeReadingBatch(tx, batch);
   options.committedReadings = readings;
   if (deps.evaluateAlerts !== undefined) options.alertChanges = await deps.evaluateAlerts(tx, readings);
   const byReason = await insertQuarantineByReason(tx, quarantine);
+  // Last: its row locks make concurrent jobs with the same series wait until this one commits.
+  await keepNewestReadings(tx, batch);
   const quarantinedByReason = Object.fromEntries(byReason) as Partial<Record<QuarantineReason, number>>;
   const quarantined = [...byReason.values()].reduce((sum, count) => sum + count, 0);
   return { stored, duplicates: rows.length - stored, quarantined, quarantinedByReason };

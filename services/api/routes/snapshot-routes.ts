@@ -42,17 +42,18 @@ export async function snapshotRoutes(app: FastifyInstance, context: ApiContext):
       return num;
     });
     const page = await querySnapshot(context.db, { domain: query.domain, metricNums, district: query.district, bbox, afterId: query.after, limit: query.limit });
-    const devices = new Map<string, { id: string; domain: Domain; district: string | null; location: unknown; metrics: Record<string, unknown> }>();
-    for (const row of page.rows) {
-      let device = devices.get(row.deviceId);
-      if (device === undefined) {
-        device = { id: row.deviceId, domain: row.domain, district: row.district ?? null, location: row.location ?? null, metrics: {} };
-        devices.set(row.deviceId, device);
+    const devices = page.devices.map((device) => {
+      const metrics: Record<string, unknown> = {};
+      for (const reading of device.readings) {
+        // Numbered by a newer version of the catalogue than this process has: nothing to name it by.
+        const key = context.dictionary.keyOf(reading.metricNum);
+        if (key === undefined) continue;
+        metrics[key] = {
+          time: reading.time.toISOString(), value: reading.value, unit: context.catalogue.get(key)?.unit ?? null, quality: qualityFromCode(reading.qualityCode),
+        };
       }
-      device.metrics[row.metricKey] = {
-        time: row.time.toISOString(), value: row.value, unit: context.catalogue.get(row.metricKey)?.unit ?? null, quality: qualityFromCode(row.qualityCode),
-      };
-    }
-    return { devices: [...devices.values()], nextAfter: page.devices === query.limit ? page.lastDeviceId ?? null : null };
+      return { id: device.deviceId, domain: device.domain, district: device.district ?? null, location: device.location ?? null, metrics };
+    });
+    return { devices, nextAfter: page.scanned === query.limit ? page.lastDeviceId ?? null : null };
   });
 }

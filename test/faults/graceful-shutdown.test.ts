@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planReadings, publishReadings } from './harness/devices.js';
+import { planReadings, planStartMs, publishReadings } from './harness/devices.js';
 import { startFaultEnvironment, type FaultEnvironment } from './harness/fault-environment.js';
 import { expectExactlyAcknowledged, report } from './harness/expect-check.js';
 import { FAULT_TEST_TIMEOUT_MS, scaled } from './harness/fault-scale.js';
@@ -22,7 +22,7 @@ describe('fault: graceful shutdown (SIGTERM) under load', () => {
     let stack = await env.startAllInOne();
     const devices = await env.registerDevices(scaled(4, 10));
     await installWriteGate(env.databaseUrl);
-    const planned = planReadings(devices, scaled(200, 1500), { startMs: Date.now() - 3_600_000, outOfRangeEvery: 50 });
+    const planned = planReadings(devices, scaled(200, 1500), { startMs: planStartMs(), outOfRangeEvery: 50 });
     const run = publishReadings(env.mqttUrl, devices, planned, { intervalMs: scaled(5, 60) });
     try {
       for (let stop = 1; stop <= STOPS; stop += 1) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually } from '../support/api-client.js';
 import { readBrokerGauges, samplePeaks } from './backpressure-sampler.js';
-import { planReadings, publishReadings } from './harness/devices.js';
+import { planReadings, planStartMs, publishReadings } from './harness/devices.js';
 import { startFaultEnvironment, type FaultEnvironment } from './harness/fault-environment.js';
 import { FAULT_TEST_TIMEOUT_MS, scaled } from './harness/fault-scale.js';
 import { formatCheck } from './harness/reading-check.js';
@@ -40,7 +40,7 @@ describe('fault: overload, devices publish faster than the database writes', () 
     await Promise.all([env.startBroker(), env.startWorker()]);
     const devices = await env.registerDevices(DEVICES);
     await installSlowWrites(env.databaseUrl, WRITE_DELAY_MS);
-    const planned = planReadings(devices, scaled(150, 2500), { startMs: Date.now() - 3_600_000, outOfRangeEvery: 50 });
+    const planned = planReadings(devices, scaled(150, 2500), { startMs: planStartMs(), outOfRangeEvery: 50 });
     const sampler = samplePeaks(env.apiUrl, async () => (await env.queuedReadings()).size);
     // Twenty QoS 1 messages in flight per device, one every 2 ms: far more than BATCH per WRITE_DELAY_MS.
     const run = publishReadings(env.mqttUrl, devices, planned, { intervalMs: 2, maxInFlight: 20 });

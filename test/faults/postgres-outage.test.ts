@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planReadings, publishReadings } from './harness/devices.js';
+import { planReadings, planStartMs, publishReadings } from './harness/devices.js';
 import { startFaultEnvironment, type FaultEnvironment } from './harness/fault-environment.js';
 import { expectExactlyAcknowledged } from './harness/expect-check.js';
 import { FAULT_TEST_TIMEOUT_MS, scaled } from './harness/fault-scale.js';
@@ -20,7 +20,7 @@ describe('fault: PostgreSQL restarted, and unreachable, while ingesting', () => 
 
   it('stores every acknowledged reading exactly once across a PostgreSQL restart', async () => {
     const devices = await env.registerDevices(scaled(4, 10));
-    const planned = planReadings(devices, scaled(250, 2000), { startMs: Date.now() - 3_600_000, outOfRangeEvery: 50 });
+    const planned = planReadings(devices, scaled(250, 2000), { startMs: planStartMs(), outOfRangeEvery: 50 });
     const run = publishReadings(env.mqttUrl, devices, planned, { intervalMs: 5 });
     try {
       for (let restart = 1; restart <= scaled(1, 3); restart += 1) {

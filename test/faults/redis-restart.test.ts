@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planReadings, publishReadings } from './harness/devices.js';
+import { planReadings, planStartMs, publishReadings } from './harness/devices.js';
 import { startFaultEnvironment, type FaultEnvironment } from './harness/fault-environment.js';
 import { expectExactlyAcknowledged, report } from './harness/expect-check.js';
 import { FAULT_TEST_TIMEOUT_MS, scaled } from './harness/fault-scale.js';
@@ -23,7 +23,7 @@ describe('fault: Redis (AOF, appendfsync everysec) killed and restarted while in
     await Promise.all([env.startBroker(), env.startWorker()]);
     const devices = await env.registerDevices(scaled(4, 10));
     await installWriteGate(env.databaseUrl);
-    const planned = planReadings(devices, scaled(250, 2000), { startMs: Date.now() - 3_600_000, outOfRangeEvery: 50 });
+    const planned = planReadings(devices, scaled(250, 2000), { startMs: planStartMs(), outOfRangeEvery: 50 });
     const run = publishReadings(env.mqttUrl, devices, planned, { intervalMs: 5 });
     try {
       for (let restart = 1; restart <= RESTARTS; restart += 1) {

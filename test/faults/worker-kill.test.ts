@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planReadings, publishReadings } from './harness/devices.js';
+import { planReadings, planStartMs, publishReadings } from './harness/devices.js';
 import { startFaultEnvironment, type FaultEnvironment } from './harness/fault-environment.js';
 import { expectExactlyAcknowledged } from './harness/expect-check.js';
 import { FAULT_TEST_TIMEOUT_MS, scaled, SOAK } from './harness/fault-scale.js';
@@ -34,7 +34,7 @@ describe('fault: a worker process SIGKILLed in the middle of writing a batch', (
     const devices = await env.registerDevices(scaled(4, 10));
     await installWriteGate(env.databaseUrl);
     const stalls = await watchStalls(env.redis.url, env.queuePrefix);
-    const planned = planReadings(devices, scaled(150, 1000), { startMs: Date.now() - 3_600_000, outOfRangeEvery: 50 });
+    const planned = planReadings(devices, scaled(150, 1000), { startMs: planStartMs(), outOfRangeEvery: 50 });
     // A soak paces the devices so the stream outlasts all its kill rounds.
     const run = publishReadings(env.mqttUrl, devices, planned, { intervalMs: scaled(2, 100) });
     try {

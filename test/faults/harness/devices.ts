@@ -15,6 +15,19 @@ export function readingKey(deviceId: string, ts: string | Date): string {
   return `${deviceId}@${typeof ts === 'string' ? ts : ts.toISOString()}`;
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Where a plan starts: an hour ago (recent enough for retention, old enough not to be
+ * "in the future"), but never before today (UTC). Partitions are a UTC day wide and made
+ * from today on, so just after midnight an hour ago needs yesterday's: the first write
+ * creating it holds the partition lock until it commits, and a write held at the write
+ * gate would then hold every other write before the gate instead of at it.
+ */
+export function planStartMs(nowMs = Date.now()): number {
+  return Math.max(nowMs - 3_600_000, Math.floor(nowMs / DAY_MS) * DAY_MS);
+}
+
 /**
  * `perDevice` readings for each device, one millisecond apart from `startMs` (recent
  * enough for retention, old enough not to be "in the future"). Every

@@ -114,14 +114,20 @@ export async function runBench(options: RunBenchOptions): Promise<BenchRun> {
   let redis: LocalRedis | undefined;
   try {
     const externalPostgres = options.postgresUrl ?? process.env.BENCH_DATABASE_URL;
-    if (externalPostgres === undefined) postgres = await startLocalPostgres({ durable: true });
+    // A full run keeps its cluster under the results folder: the query history (about an
+    // hour and ~50 GB to load) and the connection scenario's credentials are made once and
+    // reused by the next run (their marker tables say so). A quick run is thrown away.
+    const keptCluster = options.quick ? undefined : path.join(options.resultsDir ?? RESULTS_DIR, 'postgres');
+    if (externalPostgres === undefined) postgres = await startLocalPostgres({ durable: true, dataDir: keptCluster });
     const postgresUrl = externalPostgres ?? postgres!.url;
     if (options.redisUrl === undefined) redis = await startLocalRedis({ dataDir: path.join(workDir, 'redis') });
     const redisUrl = options.redisUrl ?? redis!.url;
     const probe = createPgDatabase({ connectionString: postgresUrl, maxConnections: 1 });
     const machine = await describeBenchMachine(probe, redisUrl).finally(() => probe.close());
     const servers = {
-      postgresql: postgres === undefined ? 'given (BENCH_DATABASE_URL)' : 'started by the bench: fsync on, synchronous_commit on, full_page_writes on, shared_buffers 128MB',
+      postgresql: postgres === undefined
+        ? 'given (BENCH_DATABASE_URL)'
+        : `started by the bench${keptCluster === undefined ? '' : ` in ${path.relative(REPO_ROOT, keptCluster)} (kept for the next run)`}: fsync on, synchronous_commit on, full_page_writes on, shared_buffers 128MB`,
       redis: redis === undefined ? 'given' : 'started by the bench: appendonly yes, appendfsync everysec (the stack default)',
     };
     print(machine.text);

@@ -30,4 +30,5 @@ USER node
 EXPOSE 1883 8083 3000
 # Exec form: node is PID 1 and receives SIGTERM itself, so `docker stop` runs the
 # graceful shutdown (runtime/run-process.ts) instead of a kill after the grace period.
-CMD ["node", "--enable-source-maps", "dist/runtime/main.js"]
+# The flags are `npm start`'s (test/docker-compose.test.ts holds them equal); why each: docs/benchmarks.md.
+CMD ["node", "--max-semi-space-size=64", "--enable-source-maps", "dist/runtime/main.js"]

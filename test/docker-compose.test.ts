@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { productionNodeFlags } from '../bench/support/production-flags.js';
 import { CONFIG_VARIABLES, ROLES, parseConfig, type Config } from '../config/config-schema.js';
 
 /**
@@ -185,5 +186,7 @@ describe('Dockerfile', () => {
     expect(cmd[0], 'CMD runs node').toBe('node');
     const script = cmd.slice(1).find((arg) => !arg.startsWith('-'));
     expect(script && path.posix.resolve(workdir, script)).toBe(path.posix.join(workdir, path.relative(ROOT, emitted).split(path.sep).join('/')));
+    // The flags benchmarks measure with (`npm start`'s) are the ones the image runs with.
+    expect(cmd.slice(1).filter((arg) => arg.startsWith('-'))).toEqual(productionNodeFlags(ROOT));
   });
 });

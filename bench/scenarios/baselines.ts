@@ -11,6 +11,7 @@ import { batchesOf, DAY_MS, fleetReadings, MINUTE_MS } from '../storage-dataset.
 import { benchDeviceIds, registerDevices, serverProcesses } from '../support/bench-stack.js';
 import { ingestSettings, type IngestSettings } from '../support/ingest-settings.js';
 import { cpuPercentBetween, sampleCpu } from '../support/process-cpu.js';
+import { productionNodeFlags } from '../support/production-flags.js';
 import { REPO_ROOT, startNodeProcess } from '../support/role-process.js';
 import type { BenchContext, Scenario } from '../support/scenario.js';
 import { measureSustained } from '../support/sustained-rate.js';
@@ -88,8 +89,8 @@ async function brokerAlone(context: BenchContext, settings: IngestSettings) {
     const broker = await startNodeProcess({
       name: 'broker alone',
       args: [path.join(REPO_ROOT, 'bench', 'support', 'broker-alone.ts')],
-      // tsx compiles once at start; the broker then runs the same JavaScript as the compiled gateway.
-      execArgv: ['--import', 'tsx'],
+      // tsx compiles once at start; the broker then runs the same JavaScript as the compiled gateway, with its Node flags.
+      execArgv: [...productionNodeFlags(REPO_ROOT), '--import', 'tsx'],
       env: { DATABASE_URL: database.url, MQTT_PORT: String(port), INGEST_BATCH_MAX_MESSAGES: String(settings.batchMaxMessages) },
       readyText: 'broker alone listening',
     });

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { productionNodeFlags } from './production-flags.js';
 
 /*
- * The stack's processes as production runs them: `node dist/runtime/main.js` with ROLES,
- * one process per role, configured by environment only. Compiled code, not tsx, so the
- * CPU figures are the production ones.
+ * The stack's processes as production runs them: `node dist/runtime/main.js` with ROLES
+ * and `npm start`'s Node flags, one process per role, configured by environment only.
+ * Compiled code, not tsx, so the CPU figures are the production ones.
  */
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -110,7 +111,7 @@ export function startRole(name: string, roles: readonly string[], env: Record<st
   return startNodeProcess({
     name,
     args: [MAIN],
-    execArgv,
+    execArgv: [...productionNodeFlags(REPO_ROOT), ...execArgv],
     // Every simulated device connects from 127.0.0.1: the per-address limits, which
     // guard against one address flooding the broker, would refuse the load itself. Held
     // messages above devices × in-flight window: an overloaded broker then slows the

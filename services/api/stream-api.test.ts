@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_CATALOGUE } from '../../contracts/metric-catalogue.js';
 import type { CanonicalReading } from '../../contracts/reading.js';
@@ -7,8 +8,9 @@ import { loadMetricDictionary } from '../../storage/metric-dictionary.js';
 import { api, registerDevice } from '../../test/support/api-client.js';
 import { testRedisUrl } from '../../test/support/services.js';
 import { openSse } from '../../test/support/sse-client.js';
+import { compareEventIds, EVENT_ID_PATTERN } from '../live/live-entries.js';
 import { createLiveFeed, type LiveFeed } from '../live/live-feed.js';
-import { createLivePublisher, type LivePublisher } from '../live/live-publisher.js';
+import { createLivePublisher, liveStreamKey, type LivePublisher } from '../live/live-publisher.js';
 import { createRoleGuard } from './authenticate.js';
 import { createApi, type Api } from './create-api.js';
 import { startTestApi } from '../../test/support/test-api.js';
@@ -67,8 +69,45 @@ describe('HTTP API: the live stream of readings (SSE on a Redis stream)', () => 
     await resumed.next((event) => event.data.includes('"value":4'));
     expect(resumed.events.map((event) => JSON.parse(event.data).value)).toEqual([2, 3, 4]);
     const ids = resumed.events.map((event) => event.id!);
-    expect([...ids].sort()).toEqual(ids);
+    expect([...ids].sort(compareEventIds)).toEqual(ids);
+    expect(new Set(ids).size).toBe(3);
     resumed.close();
+  });
+
+  it('resumes inside a batch: one event per reading, and Last-Event-ID of the second reading gives the third', async () => {
+    const watch = await openSse(`${base}/api/v1/stream?device=pipe-1`, { authorization: `Bearer ${ADMIN}` });
+    publisher.published([reading('pipe-1', 'flow', 10), reading('pipe-1', 'flow', 11), reading('pipe-1', 'flow', 12)]);
+    await watch.next((event) => event.data.includes('"value":12'));
+    watch.close();
+    expect(watch.events.map((event) => JSON.parse(event.data).value)).toEqual([10, 11, 12]);
+    const second = watch.events[1]!.id!;
+    expect(second).toMatch(EVENT_ID_PATTERN);
+    const resumed = await openSse(`${base}/api/v1/stream?device=pipe-1`, { authorization: `Bearer ${ADMIN}`, 'last-event-id': second });
+    await resumed.next((event) => event.data.includes('"value":12'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(resumed.events.map((event) => JSON.parse(event.data).value)).toEqual([12]);
+    resumed.close();
+  });
+
+  it('still reads entries written one reading each (before batch entries), and skips a damaged entry', async () => {
+    const redis = new Redis(testRedisUrl());
+    try {
+      const watch = await openSse(`${base}/api/v1/stream?device=air-1`, { authorization: `Bearer ${ADMIN}` });
+      const legacy = { device: 'air-1', metric: 'pm10', time: '2026-11-21T00:00:00.000Z', value: 77, quality: 'good' };
+      const legacyId = await redis.xadd(liveStreamKey(prefix), '*', 'r', JSON.stringify(legacy));
+      await redis.xadd(liveStreamKey(prefix), '*', 'b', '[["air-1","pm10",', 'n', '1');
+      publisher.published([reading('air-1', 'pm10', 78)]);
+      await watch.next((event) => event.data.includes('"value":78'));
+      expect(watch.events.map((event) => [event.id, JSON.parse(event.data).value])).toEqual([[legacyId, 77], [expect.stringMatching(/\.0$/), 78]]);
+      watch.close();
+      // A bare entry id from before the upgrade resumes after that entry.
+      const resumed = await openSse(`${base}/api/v1/stream?device=air-1&lastEventId=${legacyId}`, { authorization: `Bearer ${ADMIN}` });
+      await resumed.next((event) => event.data.includes('"value":78'));
+      expect(resumed.events.map((event) => JSON.parse(event.data).value)).toEqual([78]);
+      resumed.close();
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('ends open streams when the API closes, so shutdown does not wait for clients', async () => {
@@ -85,7 +124,7 @@ describe('HTTP API: the live stream of readings (SSE on a Redis stream)', () => 
   });
 
   it('is a 400 for bad filters', async () => {
-    for (const [query, name] of [['device=a;b', 'device'], ['metric=PM25!', 'metric'], ['domain=space', 'domain'], ['lastEventId=abc', 'lastEventId']]) {
+    for (const [query, name] of [['device=a;b', 'device'], ['metric=PM25!', 'metric'], ['domain=space', 'domain'], ['lastEventId=abc', 'lastEventId'], ['lastEventId=1-0.1234567', 'lastEventId'], ['lastEventId=1-0.', 'lastEventId']]) {
       const answer = await api<{ errors: { name: string }[] }>(base, 'GET', `/api/v1/stream?${query}`, { key: ADMIN });
       expect(answer.status).toBe(400);
       expect(answer.body.errors[0]?.name).toBe(name);

@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
-import type { AlertEvent } from '../alerts/alert-json.js';
-import { liveStreamKey, type LiveReading } from './live-publisher.js';
+import { compareEventIds, rangeStartAfter, toLiveEntries, type LiveEntry } from './live-entries.js';
+import { liveStreamKey } from './live-publisher.js';
 
-/** A reading or an alert change with its stream entry id (the SSE event id). */
-export type LiveEntry = { id: string; reading: LiveReading; alert?: never } | { id: string; alert: AlertEvent; reading?: never };
+export type { LiveEntry } from './live-entries.js';
 
 export interface LiveFeedOptions {
   redisUrl: string;
@@ -19,32 +18,13 @@ export interface LiveFeed {
    * entry added from then on reaches the listener; entries before are for `replay`.
    */
   subscribe(listener: (entry: LiveEntry) => void): { ready: Promise<void>; unsubscribe(): void };
-  /** Entries after `afterId`, oldest first, at most `limit`. */
+  /** Readings and alert changes after the event id `afterId`, oldest first, at most `limit`. */
   replay(afterId: string, limit: number): Promise<LiveEntry[]>;
   close(): Promise<void>;
 }
 
-/** Stream ids `ms-seq` in order. */
-export function compareStreamIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
-}
-
-export const STREAM_ID_PATTERN = /^\d{1,15}-\d{1,10}$/;
-
-function toEntries(raw: [id: string, fields: string[]][]): LiveEntry[] {
-  return raw.flatMap(([id, fields]): LiveEntry[] => {
-    const [field, value] = fields;
-    try {
-      if (field === 'r') return [{ id, reading: JSON.parse(value ?? '') as LiveReading }];
-      if (field === 'a') return [{ id, alert: JSON.parse(value ?? '') as AlertEvent }];
-    } catch {
-      // A foreign or damaged entry is skipped; the stream is not the record.
-    }
-    return [];
-  });
-}
+/** Stream entries per XRANGE while replaying; an entry may hold a thousand readings. */
+const REPLAY_PAGE_ENTRIES = 50;
 
 /**
  * One reader per API process: a loop of blocking XREADs on its own connection, fanned
@@ -71,10 +51,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       try {
         const answer = (await reader.xread('BLOCK', blockMs, 'STREAMS', key, lastId)) as [string, [string, string[]][]][] | null;
         for (const [, raw] of answer ?? []) {
-          for (const entry of toEntries(raw)) {
-            lastId = entry.id;
-            fanout.emit('entry', entry);
-          }
+          for (const entry of toLiveEntries(raw)) fanout.emit('entry', entry);
           lastId = raw.at(-1)?.[0] ?? lastId;
         }
       } catch {
@@ -98,8 +75,18 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       return { ready: started, unsubscribe: () => fanout.off('entry', listener) };
     },
     async replay(afterId, limit) {
-      const raw = (await commands.xrange(key, `(${afterId}`, '+', 'COUNT', limit)) as [string, string[]][];
-      return toEntries(raw);
+      const missed: LiveEntry[] = [];
+      let start = rangeStartAfter(afterId);
+      while (missed.length < limit) {
+        const raw = (await commands.xrange(key, start, '+', 'COUNT', REPLAY_PAGE_ENTRIES)) as [string, string[]][];
+        for (const entry of toLiveEntries(raw)) {
+          if (missed.length < limit && compareEventIds(entry.id, afterId) > 0) missed.push(entry);
+        }
+        const last = raw.at(-1);
+        if (last === undefined || raw.length < REPLAY_PAGE_ENTRIES) break;
+        start = `(${last[0]}`;
+      }
+      return missed;
     },
     close: () => (closing ??= (async () => {
       closed = true;

@@ -31,7 +31,8 @@ describe('the live stream, end to end: MQTT → worker commit → Redis stream �
     await publish(device, { pm2_5: 35.2, pm10: 61 }, '2026-11-21T08:00:00+08:00');
     const first = await stream.next((event) => event.event === 'reading');
     expect(JSON.parse(first.data)).toEqual({ device: device.id, metric: 'pm2_5', time: '2026-11-21T00:00:00.000Z', value: 35.2, unit: 'ug/m3', quality: 'good' });
-    expect(first.id).toMatch(/^\d+-\d+$/);
+    // The stream entry of the reading's batch and its place in it.
+    expect(first.id).toMatch(/^\d+-\d+\.\d+$/);
     stream.close();
 
     // Missed while disconnected: delivered on reconnect, nothing before the last seen id again.

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DOMAINS } from '../../../contracts/metric-catalogue.js';
 import { findDevice } from '../../../storage/devices-store.js';
-import { compareStreamIds, STREAM_ID_PATTERN, type LiveEntry } from '../../live/live-feed.js';
+import { compareEventIds, EVENT_ID_PATTERN, type LiveEntry } from '../../live/live-entries.js';
 import type { ApiContext } from '../api-context.js';
 import { badParameter, ProblemError } from '../problem.js';
 
 const LIST = (item: string) => `^${item}{1,64}(,${item}{1,64}){0,99}$`;
-/** Most missed entries sent to a client that reconnects; older ones are left to the readings query. */
+/** Most missed readings and alert changes sent to a client that reconnects; older ones are left to the readings query. */
 const MAX_REPLAY = 10_000;
 
 const streamQuery = {
@@ -16,7 +16,7 @@ const streamQuery = {
     device: { type: 'string', pattern: LIST('[A-Za-z0-9._-]'), description: 'Comma-separated device ids; all when absent.' },
     metric: { type: 'string', pattern: LIST('[a-z0-9_]'), description: 'Comma-separated catalogue keys; all when absent.' },
     domain: { type: 'string', enum: [...DOMAINS] },
-    lastEventId: { type: 'string', pattern: STREAM_ID_PATTERN.source, description: 'As the Last-Event-ID header, for clients that cannot set headers.' },
+    lastEventId: { type: 'string', pattern: EVENT_ID_PATTERN.source, description: 'As the Last-Event-ID header, for clients that cannot set headers.' },
     events: { type: 'string', pattern: '^(reading|alert)(,(reading|alert))?$', description: 'Comma-separated event types: reading, alert; both when absent.' },
   },
 } as const;
@@ -37,7 +37,7 @@ function subjectOf(entry: LiveEntry): Subject {
 function lastEventId(request: FastifyRequest, fromQuery: string | undefined): string | undefined {
   const raw = request.headers['last-event-id'];
   const header = Array.isArray(raw) ? raw[0] : raw;
-  if (header !== undefined && header !== '' && !STREAM_ID_PATTERN.test(header)) throw badParameter('header', 'last-event-id', 'is not an event id this stream sent');
+  if (header !== undefined && header !== '' && !EVENT_ID_PATTERN.test(header)) throw badParameter('header', 'last-event-id', 'is not an event id this stream sent');
   return header === undefined || header === '' ? fromQuery : header;
 }
 
@@ -81,14 +81,14 @@ export async function streamRoutes(app: FastifyInstance, context: ApiContext): P
     const send = (entry: LiveEntry) => {
       // In order, once: replay and the live feed may overlap.
       chain = chain.then(async () => {
-        if (compareStreamIds(entry.id, lastSent) <= 0) return;
+        if (compareEventIds(entry.id, lastSent) <= 0) return;
         if (!types.has(entry.alert === undefined ? 'reading' : 'alert')) return;
         const subject = subjectOf(entry);
         if (devices !== undefined && !devices.has(subject.device)) return;
         // A device-wide alert (offline, stale clock) concerns every metric of the device.
         if (metrics !== undefined && subject.metric !== '' && !metrics.has(subject.metric)) return;
         if (query.domain !== undefined && (subject.domain === undefined ? await domainOf(subject.device) : subject.domain) !== query.domain) return;
-        if (compareStreamIds(entry.id, lastSent) <= 0) return;
+        if (compareEventIds(entry.id, lastSent) <= 0) return;
         lastSent = entry.id;
         if (entry.alert !== undefined) {
           write(`id: ${entry.id}\nevent: alert\ndata: ${JSON.stringify(entry.alert)}\n\n`);

@@ -5,7 +5,7 @@ import type { ApiContext } from './api-context.js';
 import { ProblemError } from './problem.js';
 import { decodeCursor, encodeCursor } from './reading-cursor.js';
 import { planReadings, type ReadingsQueryString } from './readings-params.js';
-import { EARLIEST_INSTANT_MS, LATEST_INSTANT_MS, parseBucket, parseInstantParam } from './time-params.js';
+import { EARLIEST_INSTANT_MS, isTimeZone, LATEST_INSTANT_MS, parseBucket, parseInstantParam } from './time-params.js';
 
 /*
  * Property tests over the query parameter parsers: any string gives a value or a 400
@@ -69,6 +69,23 @@ describe('query parameter parsers (fuzz)', () => {
       else expect(Number.isSafeInteger(bucket.count) && bucket.count > 0).toBe(true);
       expect(parseBucket(bucket.iso)).toEqual(bucket);
     }), { numRuns: RUNS });
+  });
+
+  it('time zones: the answer for any name is what Intl says, also when asked again (known zones are remembered)', () => {
+    const intlKnows = (tz: string) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const zoneLike = fc.oneof(fc.constantFrom('Asia/Shanghai', 'asia/SHANGHAI', 'UTC', 'Etc/UTC', 'Mars/Olympus', '', 'Asia/Shanghai ', '+08:00'), fc.string({ maxLength: 40 }));
+    fc.assert(fc.property(zoneLike, (tz) => {
+      expect(isTimeZone(tz)).toBe(intlKnows(tz));
+      expect(isTimeZone(tz)).toBe(intlKnows(tz));
+    }), { numRuns: RUNS });
+    expect([isTimeZone('Asia/Shanghai'), isTimeZone('asia/SHANGHAI'), isTimeZone('Mars/Olympus')]).toEqual([true, true, false]);
   });
 
   it('cursors: any string decodes to a position or undefined, and every position round-trips', () => {

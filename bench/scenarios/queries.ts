@@ -10,7 +10,7 @@ import { DAY_MS, HOUR_MS } from '../storage-dataset.js';
 import { startRole } from '../support/role-process.js';
 import type { BenchContext, Figure, Scenario, ScenarioResult } from '../support/scenario.js';
 import { ensureHistory, type History, type HistoryShape } from './history-loader.js';
-import { timeQuery, type Timing } from './query-timing.js';
+import { timeQueriesInTurns, type Timing } from './query-timing.js';
 
 /*
  * Scenario 5: the operators' queries over a month of city history, timed twice: through
@@ -134,15 +134,22 @@ function queryCases(history: History, db: Database, apiUrl: string, adminKey: st
 }
 
 /** Times `run`, checking every answer is whole; returns the timing and the source the answers named. */
-async function timeCase(context: BenchContext, label: string, expected: number, run: (repetition: number) => Promise<Answer>): Promise<{ timing: Timing; source: string }> {
+/** The case through the API and through storage, in turns; every answer is checked for its size. */
+async function timeCase(context: BenchContext, query: QueryCase): Promise<{ viaApi: Timing; direct: Timing; source: string }> {
   const sources = new Set<string>();
-  const timing = await timeQuery({ warmup: 3, repetitions: context.quick ? 10 : 200, budgetMs: context.quick ? 10_000 : 60_000 }, async (repetition) => {
+  const checked = (run: (repetition: number) => Promise<Answer>, label: string) => async (repetition: number) => {
     const answer = await run(repetition);
-    if (answer.items !== expected) throw new Error(`${label}: ${answer.items} items in the answer, ${expected} expected`);
-    sources.add(answer.source);
-  });
-  context.progress(`${label}: p50 ${timing.p50} ms, p95 ${timing.p95} ms over ${timing.repetitions} (${[...sources].join(', ')})`);
-  return { timing, source: [...sources].join(', ') };
+    if (answer.items !== query.expected) throw new Error(`${query.name} via ${label}: ${answer.items} items in the answer, ${query.expected} expected`);
+    if (label === 'API') sources.add(answer.source);
+  };
+  const [viaApi, direct] = await timeQueriesInTurns({ warmup: 3, repetitions: context.quick ? 10 : 200, budgetMs: context.quick ? 10_000 : 120_000 }, [
+    checked((repetition) => query.http(repetition), 'API'),
+    // Other series than the API's in the same turn, so neither answers from what the other just read.
+    checked((repetition) => query.storage(repetition + STORAGE_SERIES_OFFSET), 'storage'),
+  ]);
+  const source = [...sources].join(', ');
+  context.progress(`${query.name}: API p50 ${viaApi.p50} ms, p95 ${viaApi.p95} ms; storage p50 ${direct.p50} ms, p95 ${direct.p95} ms; over ${viaApi.repetitions} (${source})`);
+  return { viaApi, direct, source };
 }
 
 function msFigure(value: number, target: number | undefined): Figure {
@@ -169,14 +176,12 @@ export const queriesScenario: Scenario = {
     const sources: string[] = [];
     try {
       for (const query of queryCases(history, db, `http://127.0.0.1:${httpPort}`, adminKey)) {
-        const viaApi = await timeCase(context, `${query.name} via API`, query.expected, (repetition) => query.http(repetition));
-        // Other series than the API's: the same ones again would be answered from a cache the API run had just warmed.
-        const direct = await timeCase(context, `${query.name} via storage`, query.expected, (repetition) => query.storage(repetition + STORAGE_SERIES_OFFSET));
-        figures[`${query.name}_api_p50`] = msFigure(viaApi.timing.p50, undefined);
-        figures[`${query.name}_api_p95`] = msFigure(viaApi.timing.p95, query.target?.p95Ms);
-        figures[`${query.name}_storage_p50`] = msFigure(direct.timing.p50, undefined);
-        figures[`${query.name}_storage_p95`] = msFigure(direct.timing.p95, undefined);
-        sources.push(`${query.name} (${query.title}): source ${viaApi.source}; ${viaApi.timing.repetitions} repetitions via the API, ${direct.timing.repetitions} via storage; max ${viaApi.timing.max} / ${direct.timing.max} ms.`);
+        const { viaApi, direct, source } = await timeCase(context, query);
+        figures[`${query.name}_api_p50`] = msFigure(viaApi.p50, undefined);
+        figures[`${query.name}_api_p95`] = msFigure(viaApi.p95, query.target?.p95Ms);
+        figures[`${query.name}_storage_p50`] = msFigure(direct.p50, undefined);
+        figures[`${query.name}_storage_p95`] = msFigure(direct.p95, undefined);
+        sources.push(`${query.name} (${query.title}): source ${source}; ${viaApi.repetitions} repetitions via the API, ${direct.repetitions} via storage; max ${viaApi.max} / ${direct.max} ms.`);
       }
     } finally {
       await db.close();
@@ -194,7 +199,7 @@ export const queriesScenario: Scenario = {
         databaseMode: 'postgresql (partitions, rollups kept by the app)', historyReused: history.reused, historyLoadS: Math.round(history.loadSeconds),
       },
       notes: [
-        `API figures: GET requests to the api role process (node dist/runtime/main.js, ROLES=api) over HTTP/1.1 keep-alive, one at a time; storage figures: the storage functions (queryRawRange, queryAggregates, querySnapshot) called in the bench process on a pool of 10 connections, for other devices than the API's (one series at a time; the 50-series and snapshot cases cover the fleet in a few repetitions either way), so neither reads what the other just brought into the cache.`,
+        `API figures: GET requests to the api role process (node dist/runtime/main.js, ROLES=api) over HTTP/1.1 keep-alive, one at a time; storage figures: the storage functions (queryRawRange, queryAggregates, querySnapshot) called in the bench process on a pool of 10 connections. The two are timed in turns, request by request (which goes first alternates), storage for other devices than the API's, so both meet the same cache.`,
         ...sources,
         `History: ${history.readings.toLocaleString('en')} readings plus their rollups (${Math.round(loadedRows).toLocaleString('en')} rows), generated inside PostgreSQL by INSERT … SELECT per partition; ${history.reused ? 'reused from an earlier run (load rate is that run\'s)' : 'loaded in this run'} in ${Math.round(history.loadSeconds)} s. It stays in database ${history.url.split('/').pop()} for the next run on the same server.`,
       ],

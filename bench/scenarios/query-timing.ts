@@ -16,17 +16,29 @@ export interface TimingOptions {
   budgetMs: number;
 }
 
-/** Runs `query(i)` `repetitions` times one after another (i varies the series asked for) and returns the spread. */
-export async function timeQuery(options: TimingOptions, query: (repetition: number) => Promise<void>): Promise<Timing> {
-  for (let run = 0; run < options.warmup; run += 1) await query(run);
-  const times: number[] = [];
+/**
+ * Times two ways of asking (the API and storage) in turns, request by request, `query(i)`
+ * with i varying the series asked for, and returns the spread of each. In turns, because
+ * run one after the other the second would find in the server's cache what the first had
+ * just read from disk (a day of one series is 1,440 rows on as many pages, and 200 series
+ * cover most of a day's partition). Which of the two goes first alternates.
+ */
+export async function timeQueriesInTurns(options: TimingOptions, queries: readonly [(repetition: number) => Promise<void>, (repetition: number) => Promise<void>]): Promise<[Timing, Timing]> {
+  for (let run = 0; run < options.warmup; run += 1) for (const query of queries) await query(run);
+  const times: [number[], number[]] = [[], []];
   const started = performance.now();
   for (let run = 0; run < options.repetitions; run += 1) {
-    const begun = performance.now();
-    await query(options.warmup + run);
-    times.push(performance.now() - begun);
-    if (times.length >= 20 && performance.now() - started > options.budgetMs) break;
+    for (const which of run % 2 === 0 ? [0, 1] as const : [1, 0] as const) {
+      const begun = performance.now();
+      await queries[which](options.warmup + run);
+      times[which].push(performance.now() - begun);
+    }
+    if (run + 1 >= 20 && performance.now() - started > options.budgetMs) break;
   }
+  return [spread(times[0]), spread(times[1])];
+}
+
+function spread(times: number[]): Timing {
   times.sort((a, b) => a - b);
   const round = (ms: number) => Math.round(ms * 100) / 100;
   return { p50: round(percentile(times, 50)), p95: round(percentile(times, 95)), max: round(times.at(-1)!), repetitions: times.length };

@@ -51,8 +51,9 @@ function readingOfRow(row: unknown): LiveReading | undefined {
   if (!Array.isArray(row) || row.length !== 5) return undefined;
   const [device, metric, timeMs, value, quality] = row as unknown[];
   if (typeof device !== 'string' || typeof metric !== 'string' || typeof value !== 'number' || typeof quality !== 'string' || !QUALITY_NAMES.has(quality)) return undefined;
-  if (typeof timeMs !== 'number' || !Number.isFinite(new Date(timeMs).getTime())) return undefined;
-  return { device, metric, time: new Date(timeMs).toISOString(), value, quality };
+  const time = new Date(typeof timeMs === 'number' ? timeMs : Number.NaN);
+  if (!Number.isFinite(time.getTime())) return undefined;
+  return { device, metric, time: time.toISOString(), value, quality };
 }
 
 function entriesOfFields(id: string, fields: string[]): LiveEntry[] {

@@ -57,6 +57,13 @@ describe('the live stream in Redis: batch entries, retention counted in readings
     expect(await feed.replay(ids[2]!, 100)).toEqual([]);
   });
 
+  it('skips rows of a batch entry that are not readings, keeping the others at their places', async () => {
+    const { prefix, feed } = open();
+    const rows = [['meter-1', 'voltage', 'yesterday', 1, 'good'], ['meter-1', 'voltage', 1e20, 2, 'good'], ['meter-1', 'voltage', 0, 3, 'excellent'], ['meter-1', 'voltage', 0, 4, 'good']];
+    const id = await redis.xadd(liveStreamKey(prefix), '*', 'b', JSON.stringify(rows), 'n', '4');
+    expect(await feed.replay('0-0', 10)).toEqual([{ id: `${id}.3`, reading: { device: 'meter-1', metric: 'voltage', time: '1970-01-01T00:00:00.000Z', value: 4, quality: 'good' } }]);
+  });
+
   it('keeps at least maxLen readings, dropping whole entries from the oldest', async () => {
     const { prefix, publisher, feed } = open(250);
     for (let start = 0; start < 1000; start += 100) publisher.published(batch(start, 100));
